@@ -1,0 +1,36 @@
+"""ember: a small deep-learning framework on NumPy, in PyTorch's and Keras' words.
+
+Where things live:
+- ``tensor.py`` the Tensor data model; ``creation.py`` tensor/zeros/arange/randn/...
+- ``dtypes.py`` dtypes and PyTorch's type promotion; ``random.py`` Generator, manual_seed
+- ``ops/`` every primitive op, once (see ``ops/__init__.py`` for the families)
+- ``autograd/`` backward, grad, no_grad, Function, gradcheck
+- ``backend/`` kernels NumPy lacks; ``errors.py`` ShapeError, DTypeError, ...
+"""
+
+from . import autograd, dtypes, ops, random
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, logspace, normal, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .dtypes import (DType, bool_, double, float, float16, float32, float64, get_default_dtype,
+                     half, int, int8, int16, int32, int64, long, promote_types, result_type,
+                     set_default_dtype, short, uint8)
+from .errors import (AutogradError, DTypeError, EmberError, GraphError, IndexingError,
+                     ShapeError)
+from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, expand
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.elementwise import cast
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.inplace import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.movement import *  # noqa: F401,F403
+from .ops.nn import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Tensor
+
+bool = bool_  # noqa: A001  ember.bool, as torch.bool
+
+__version__ = "0.1.0"

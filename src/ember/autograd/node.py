@@ -1,0 +1,131 @@
+"""The autograd node: one recorded application of an op.
+
+A node keeps what its op's ``vjp`` needs and nothing more: the inputs listed in ``op.save``
+(with their version counters, so an in-place change is caught instead of giving a wrong
+gradient), shapes and dtypes of the others, and the output's array when ``op.save_out``.
+It does not keep the output tensor itself (that would be a reference cycle): ``ctx.out``
+rebuilds a tensor on the saved array whose ``grad_fn`` is this node, which is exactly what
+higher-order gradients need.
+"""
+
+from __future__ import annotations
+
+from ..dtypes import from_numpy_dtype
+from ..errors import AutogradError, shape_str
+from ..spec import TensorSpec
+
+_new = object.__new__
+
+
+class Node:
+    """A recorded op application; ``tensor.grad_fn`` is one of these."""
+
+    __slots__ = ("op", "attrs", "edges", "_inputs", "_versions", "_out_data", "_out_version",
+                 "pre_hooks", "retained", "freed", "__weakref__")
+
+    @classmethod
+    def record(cls, op, inputs: tuple, attrs: dict, out_data, out_box=None) -> "Node":
+        """Record ``op`` applied to ``inputs`` (the eager hot path: keep it lean)."""
+        node = _new(cls)
+        node.op = op
+        node.attrs = attrs
+        node.edges = tuple([t._node if t._node is not None else (t if t._requires_grad else None)
+                            for t in inputs])
+        save = op.save
+        if save is None:
+            node._inputs = inputs
+            node._versions = tuple([t._version[0] if t._version else 0 for t in inputs])
+        elif not save:
+            # only shapes and dtypes, as plain tuples; TensorSpecs are built at backward time
+            node._inputs = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+            node._versions = None
+        else:
+            node._inputs = tuple([t if i in save else (t._data.shape, t._data.dtype)
+                                  for i, t in enumerate(inputs)])
+            node._versions = tuple([(t._version[0] if t._version else 0) if i in save else None
+                                    for i, t in enumerate(inputs)])
+        node._out_data = out_data if op.save_out else None
+        node._out_version = out_box
+        node.pre_hooks = None
+        node.retained = None
+        node.freed = False
+        return node
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple([e is not None for e in self.edges])
+
+    # --- what a vjp reads --------------------------------------------------------------
+    @property
+    def inputs(self) -> tuple:
+        """Saved input tensors; TensorSpec (shape, dtype) for inputs the op did not save."""
+        if self.freed:
+            self._raise_freed()
+        versions = self._versions
+        out = []
+        for i, t in enumerate(self._inputs):
+            if type(t) is tuple:
+                out.append(TensorSpec(t[0], from_numpy_dtype(t[1])))
+                continue
+            v = versions[i]
+            current = t._version[0] if t._version else 0
+            if current != v:
+                raise AutogradError(
+                    "one of the variables needed for gradient computation has been "
+                    f"modified by an inplace operation: [{t.dtype.name} "
+                    f"{shape_str(t.shape)}], which is input {i} of {self.name}, is at "
+                    f"version {current}; expected version {v} instead. Use an out-of-place "
+                    "op (e.g. x = x + y instead of x += y) or .clone() the tensor first."
+                )
+            out.append(t)
+        return tuple(out)
+
+    @property
+    def out(self):
+        if self.freed:
+            self._raise_freed()
+        if self._out_data is None:
+            raise AutogradError(f"{self.name}: the op did not save its output (save_out=False)")
+        box = self._out_version
+        if box is not None and box[0] != 0:
+            raise AutogradError(
+                "one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: the output of {self.name} "
+                f"[{self._out_data.dtype} {shape_str(self._out_data.shape)}] was changed "
+                "after it was computed. Use an out-of-place op or .clone() it first."
+            )
+        from ..tensor import _make
+        from . import grad_mode
+
+        # connected to this node, so differentiating the vjp again goes through the op
+        return _make(self._out_data, grad_mode.enabled, self if grad_mode.enabled else None)
+
+    @property
+    def name(self) -> str:
+        return self.op.backward_name
+
+    def _raise_freed(self):
+        raise AutogradError(
+            f"Trying to backward through the graph a second time (through {self.name}), or "
+            "to use saved tensors after they have been freed. Saved intermediate values of "
+            "the graph are freed when you call .backward() or autograd.grad(). Pass "
+            "retain_graph=True to the first backward call if you need to backward twice."
+        )
+
+    def release(self) -> None:
+        """Free saved values after backward (unless retain_graph)."""
+        ctx = self.attrs.get("ctx")  # a custom Function's context owns its saved tensors
+        if ctx is not None:
+            ctx._saved = None
+        saves = self._out_data is not None or any(v is not None for v in self._versions or ())
+        if saves:
+            self._inputs = None
+            self._out_data = None
+            self.freed = True
+
+    @property
+    def next_functions(self) -> tuple:
+        return self.edges
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
