@@ -9,8 +9,8 @@ Where things live:
 """
 
 from . import autograd, dtypes, ops, random
-from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                       set_grad_enabled)
+from .autograd import (enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
+                       no_grad, set_detect_anomaly, set_grad_enabled)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, logspace, normal, ones, ones_like, rand, rand_like, randint,
                        randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)

@@ -12,7 +12,7 @@ from numbers import Number
 import numpy as np
 
 from . import random as _random
-from .dtypes import DType, as_dtype, get_default_dtype, int64
+from .dtypes import ALL, DType, as_dtype, from_numpy_dtype, get_default_dtype, int64, promote_types
 from .errors import DTypeError, ShapeError
 from .tensor import Tensor, _make
 
@@ -24,28 +24,96 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_array(data, dtype: DType | None) -> np.ndarray:
+def _infer_array(data, dtype: DType | None, fn: str = "tensor") -> np.ndarray:
+    """``data`` as an array of PyTorch's inferred dtype (or ``dtype``); no copy if possible."""
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
-        if dtype is None and arr.dtype.kind not in "biuf":
-            raise DTypeError(f"tensor(): cannot make a tensor from a NumPy array of dtype {arr.dtype}")
+        if arr.dtype.kind not in "biuf" or arr.dtype.newbyteorder("=") not in _SUPPORTED:
+            raise DTypeError(f"{fn}(): cannot make a tensor from a NumPy array of dtype "
+                             f"{arr.dtype}; supported: " + ", ".join(d.name for d in ALL))
     else:
         try:
             arr = np.asarray(data)
-        except ValueError as exc:
-            raise ShapeError(f"tensor(): data is not a rectangular nested sequence ({exc})") from None
-        except OverflowError as exc:
-            raise DTypeError(f"tensor(): a value does not fit in int64 ({exc})") from None
-        if arr.dtype.kind == "O" or arr.dtype.kind not in "biuf":
-            bad = type(data).__name__ if arr.ndim == 0 else f"a sequence of {arr.dtype}"
-            raise DTypeError(f"tensor(): could not infer a dtype from {bad}; expected numbers")
+        except ValueError:
+            raise ShapeError(f"{fn}(): {_ragged(data)}") from None
+        except OverflowError:
+            raise DTypeError(f"{fn}(): {_bad_leaf(data)}") from None
+        if arr.dtype.kind not in "biuf" or arr.dtype == np.uint64:
+            raise DTypeError(f"{fn}(): {_bad_leaf(data)}")
         if arr.dtype.kind == "f" and dtype is None:
-            arr = arr.astype(get_default_dtype().np)  # Python floats -> the default dtype
+            # NumPy makes Python floats float64; PyTorch makes them the default dtype and
+            # keeps the dtype of NumPy scalars and 0-d tensors inside lists
+            target = (_sequence_float_dtype(data, fn) if isinstance(data, (list, tuple))
+                      else None)
+            arr = arr.astype((target or get_default_dtype()).np, copy=False)
     if dtype is not None:
         arr = arr.astype(as_dtype(dtype).np, copy=False)
+    elif arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     return arr
+
+
+_SUPPORTED = frozenset(d.np for d in ALL)
+
+
+def _sequence_float_dtype(data, fn: str) -> DType | None:
+    """Promotion of the leaves of a nested sequence, Python floats counting as the default
+    float dtype; None when every float leaf is a Python float."""
+    typed = None
+    python_float = False
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is float:
+            python_float = True
+        elif t is int and not -(2**63) <= x < 2**63:  # NumPy quietly made it a float
+            raise DTypeError(f"{fn}(): the Python int {x} does not fit in int64")
+        elif t is list or t is tuple:
+            stack.extend(x)
+        elif isinstance(x, (Tensor, np.ndarray, np.generic)):
+            dt = x.dtype if isinstance(x, Tensor) else from_numpy_dtype(x.dtype)
+            if dt.is_floating_point:
+                typed = dt if typed is None else promote_types(typed, dt)
+    if typed is None:
+        return None
+    return promote_types(typed, get_default_dtype()) if python_float else typed
+
+
+def _ragged(data) -> str:
+    """PyTorch's wording for a non-rectangular nested sequence (only on the error path)."""
+    level, dim = [data], 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if seqs and len(seqs) != len(level):
+            other = next(x for x in level if not isinstance(x, (list, tuple)))
+            return f"expected a sequence at dim {dim}, got {type(other).__name__} ({other!r})"
+        if not seqs:
+            break
+        n = len(seqs[0])
+        for x in seqs:
+            if len(x) != n:
+                return f"expected sequence of length {n} at dim {dim} (got {len(x)})"
+        level, dim = [y for x in seqs for y in x], dim + 1
+    return "data is not a rectangular nested sequence of numbers"
+
+
+def _bad_leaf(data) -> str:
+    """Why ``data`` has no tensor dtype: the first leaf that is not a bool/int/float."""
+    stack = [data]
+    while stack:
+        x = stack.pop(0)
+        if isinstance(x, (list, tuple)):
+            stack[:0] = list(x)
+        elif isinstance(x, int) and not -(2**63) <= x < 2**63:
+            return f"the Python int {x} does not fit in int64"
+        elif not isinstance(x, (Number, np.generic, np.ndarray, Tensor)) or isinstance(x, complex):
+            what = type(x).__name__
+            shown = f" ({x!r})" if isinstance(x, (str, bytes)) else ""
+            return f"could not infer a dtype from {what}{shown}; expected numbers or bools"
+    return "could not infer a dtype; expected numbers or bools"
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -91,8 +159,12 @@ def _size(size, fn: str) -> tuple:
     return tuple(out)
 
 
-def _float_dtype(dtype, fn: str) -> np.dtype:
+def _float_dtype(dtype, fn: str, floating: bool = False) -> np.dtype:
+    """The NumPy dtype for ``dtype`` (default: the default float dtype); ``floating``
+    refuses non-float dtypes, for samplers of continuous distributions."""
     d = get_default_dtype() if dtype is None else as_dtype(dtype)
+    if floating and not d.is_floating_point:
+        raise DTypeError(f"{fn}: expected a floating point dtype, got {d}")
     return d.np
 
 
@@ -115,7 +187,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
-        dtype = _infer_array(fill_value, None).dtype
+        dtype = _infer_array(fill_value, None, "full").dtype
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "full")
     return _finish(np.full(shape, fill_value, as_dtype(dtype).np), requires_grad)
 
@@ -162,7 +234,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:
-        raise ValueError(f"arange: upper bound and step are inconsistent: start={start}, end={end}, step={step}")
+        raise ValueError(f"arange: upper bound and step are inconsistent: start={start}, "
+                         f"end={end}, step={step}")
     if dtype is None:
         all_int = all(isinstance(v, (int, np.integer)) for v in vals)
         dtype = int64 if all_int else get_default_dtype()
@@ -200,7 +273,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = _random.resolve(generator)
-    dt = _float_dtype(dtype, "rand")
+    dt = _float_dtype(dtype, "rand", floating=True)
     arr = rng.random(_size(size, "rand"), dtype=np.float64).astype(dt, copy=False)
     return _finish(arr, requires_grad)
 
@@ -208,7 +281,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     rng = _random.resolve(generator)
-    dt = _float_dtype(dtype, "randn")
+    dt = _float_dtype(dtype, "randn", floating=True)
     arr = rng.standard_normal(_size(size, "randn"), dtype=np.float64).astype(dt, copy=False)
     return _finish(arr, requires_grad)
 
@@ -256,7 +329,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         dt = ref.dtype.np if dtype is None else as_dtype(dtype).np
     else:
         shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
-        dt = _float_dtype(dtype, "normal")
+        dt = _float_dtype(dtype, "normal", floating=True)
     arr = (m + s * rng.standard_normal(shape)).astype(dt)
     return _finish(np.asarray(arr), requires_grad)
 

@@ -22,7 +22,7 @@ class Generator:
         self._seed = int(np.random.SeedSequence().entropy % (2**63))
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
         self._seed = int(seed) % (2**64)
@@ -41,7 +41,7 @@ class Generator:
         """The full state (a dict); ``set_state`` restores it exactly."""
         return {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
 
-    def set_state(self, state: dict) -> "Generator":
+    def set_state(self, state: dict) -> Generator:
         self._seed = state["seed"]
         self._rng.bit_generator.state = state["bit_generator"]
         return self

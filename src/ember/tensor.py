@@ -43,8 +43,11 @@ class Tensor:
     constructor, which like ``torch.Tensor(data)`` always makes the default float dtype.
     """
 
+    # ``_view_chain`` (the indices from ``_base`` to a view made by indexing) and ``_views``
+    # (weak references a base keeps to its views, see ops/inplace_views.py) stay unset unless
+    # used: only in-place ops read them, with getattr defaults, so _make pays nothing for them.
     __slots__ = ("_data", "_requires_grad", "_node", "grad", "_version", "_base", "_hooks",
-                 "_retains", "__weakref__")
+                 "_retains", "_view_chain", "_views", "__weakref__")
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -289,10 +292,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph; shares the version counter like PyTorch."""
+        """The same data, cut from the graph; shares the version counter like PyTorch (and,
+        like PyTorch, is not an autograd view: its ``_base`` is None)."""
         out = _make(self._data)
         out._version = self._version_box()
-        out._base = self
         return out
 
     def detach_(self) -> "Tensor":

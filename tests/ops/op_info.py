@@ -66,11 +66,11 @@ class OpInfo:
 
 
 def rand(rng, *shape, low=-2.0, high=2.0, dtype=np.float32) -> np.ndarray:
-    return rng.uniform(low, high, size=shape).astype(dtype)
+    return np.asarray(rng.uniform(low, high, size=shape).astype(dtype))
 
 
 def positive(rng, *shape, low=0.3, high=2.0, dtype=np.float32) -> np.ndarray:
-    return rng.uniform(low, high, size=shape).astype(dtype)
+    return np.asarray(rng.uniform(low, high, size=shape).astype(dtype))
 
 
 def away_from(rng, *shape, points=(0.0,), gap=0.15, low=-2.0, high=2.0, dtype=np.float32):
@@ -79,14 +79,14 @@ def away_from(rng, *shape, points=(0.0,), gap=0.15, low=-2.0, high=2.0, dtype=np
     for p in points:
         close = np.abs(x - p) < gap
         x = np.where(close, p + np.sign(x - p + 1e-12) * gap * 1.5, x)
-    return x.astype(dtype)
+    return np.asarray(x.astype(dtype))
 
 
 def distinct(rng, *shape, dtype=np.float32) -> np.ndarray:
     """Values with no ties (for max/min/sort whose gradient picks one element)."""
     n = int(np.prod(shape)) if shape else 1
     vals = rng.permutation(n).astype(np.float64) * 0.37 - n * 0.15
-    return vals.reshape(shape).astype(dtype)
+    return np.asarray(vals.reshape(shape).astype(dtype))
 
 
 def noncontiguous(a: np.ndarray) -> np.ndarray:

@@ -6,6 +6,9 @@ gradient), shapes and dtypes of the others, and the output's array when ``op.sav
 It does not keep the output tensor itself (that would be a reference cycle): ``ctx.out``
 rebuilds a tensor on the saved array whose ``grad_fn`` is this node, which is exactly what
 higher-order gradients need.
+
+``edges[i]`` is where the gradient of input ``i`` goes: the node that made it, the leaf
+tensor itself (which accumulates into ``.grad``), or None when it does not require grad.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ class Node:
     """A recorded op application; ``tensor.grad_fn`` is one of these."""
 
     __slots__ = ("op", "attrs", "edges", "_inputs", "_versions", "_out_data", "_out_version",
-                 "pre_hooks", "retained", "freed", "__weakref__")
+                 "pre_hooks", "retained", "_mask", "__weakref__")
 
     @classmethod
-    def record(cls, op, inputs: tuple, attrs: dict, out_data, out_box=None) -> "Node":
+    def record(cls, op, inputs: tuple, attrs: dict, out_data, out_box=None) -> Node:
         """Record ``op`` applied to ``inputs`` (the eager hot path: keep it lean)."""
         node = _new(cls)
         node.op = op
@@ -48,18 +51,26 @@ class Node:
         node._out_version = out_box
         node.pre_hooks = None
         node.retained = None
-        node.freed = False
+        node._mask = None
         return node
 
     @property
     def needs_input_grad(self) -> tuple:
+        """Per input: whether this backward pass wants its gradient (skip the rest).
+
+        Usually "does the input require grad"; ``autograd.grad`` narrows it to the inputs
+        that lead to the tensors it was asked about.
+        """
+        mask = self._mask
+        if mask is not None:
+            return mask
         return tuple([e is not None for e in self.edges])
 
     # --- what a vjp reads --------------------------------------------------------------
     @property
     def inputs(self) -> tuple:
         """Saved input tensors; TensorSpec (shape, dtype) for inputs the op did not save."""
-        if self.freed:
+        if self._inputs is None:
             self._raise_freed()
         versions = self._versions
         out = []
@@ -82,7 +93,8 @@ class Node:
 
     @property
     def out(self):
-        if self.freed:
+        """The op's output, connected to this node (so a vjp using it is differentiable)."""
+        if self._inputs is None:
             self._raise_freed()
         if self._out_data is None:
             raise AutogradError(f"{self.name}: the op did not save its output (save_out=False)")
@@ -97,11 +109,21 @@ class Node:
         from ..tensor import _make
         from . import grad_mode
 
-        # connected to this node, so differentiating the vjp again goes through the op
-        return _make(self._out_data, grad_mode.enabled, self if grad_mode.enabled else None)
+        recording = grad_mode.enabled
+        out = _make(self._out_data, recording, self if recording else None)
+        out._version = box
+        return out
+
+    @property
+    def freed(self) -> bool:
+        """Whether backward already released this node's saved values."""
+        return self._inputs is None
 
     @property
     def name(self) -> str:
+        """``MulBackward``-style name (a property here; PyTorch's ``name()`` is a method)."""
+        if self.op is OUTPUT_SELECT:
+            return self.edges[0].name
         return self.op.backward_name
 
     def _raise_freed(self):
@@ -116,16 +138,78 @@ class Node:
         """Free saved values after backward (unless retain_graph)."""
         ctx = self.attrs.get("ctx")  # a custom Function's context owns its saved tensors
         if ctx is not None:
-            ctx._saved = None
-        saves = self._out_data is not None or any(v is not None for v in self._versions or ())
-        if saves:
+            ctx._release()
+        # nodes that saved only shapes keep them: backward through them again is harmless,
+        # as in PyTorch (only saved values are freed)
+        if self._versions is not None or self._out_data is not None:
             self._inputs = None
             self._out_data = None
-            self.freed = True
 
     @property
     def next_functions(self) -> tuple:
-        return self.edges
+        """``((node, 0), ...)`` per input, as in PyTorch: a leaf appears as an
+        ``AccumulateGrad`` whose ``.variable`` is the leaf; an input that does not require
+        grad as ``(None, 0)``."""
+        if self.op is OUTPUT_SELECT:
+            return self.edges[0].next_functions
+        out = []
+        for e in self.edges:
+            if e is None or type(e) is Node:
+                out.append((e, 0))
+            else:
+                out.append((AccumulateGrad(e), 0))
+        return tuple(out)
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad)`` with the gradient of this node's output before its backward
+        runs; it may return a replacement. Returns a removable handle."""
+        from .hooks import RemovableHandle
+
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        self.pre_hooks.append(hook)
+        return RemovableHandle(self.pre_hooks, hook)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: the step that accumulates into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __eq__(self, other) -> bool:
+        return type(other) is AccumulateGrad and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+class _OutputSelect:
+    """The op of a node standing for output ``attrs['index']`` of a multi-output custom
+    Function. The engine files the gradient it receives under that index of the Function's
+    node instead of calling a vjp."""
+
+    __slots__ = ()
+    name = "output_select"
+    vjp = None
+    save = ()
+    save_out = False
+    differentiable = True
+    backward_name = "OutputSelectBackward"
+
+
+OUTPUT_SELECT = _OutputSelect()

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from .movement_view import as_view
 from .registry import Op, TensorSpec, apply, tensor_method
 
 
@@ -92,7 +93,7 @@ def broadcast_to(input: Tensor, size) -> Tensor:
     if input._data.shape == shape:
         return input
     _expand_infer(TensorSpec(input._data.shape, input.dtype), shape=shape)
-    return apply(EXPAND, (input,), shape=shape)
+    return as_view(apply(EXPAND, (input,), shape=shape), input)
 
 
 @tensor_method("expand")

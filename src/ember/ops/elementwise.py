@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..dtypes import DType, bool_, get_default_dtype, result_type
+from ..dtypes import DType, bool_, get_default_dtype, int64, result_type
 from ..errors import DTypeError
 from ..tensor import Tensor, _make
 from .broadcast import broadcast_shapes, sum_to
@@ -49,8 +49,28 @@ def compare_spec(op_name: str):
 # ------------------------------------------------------------------------ operands
 
 
-def _const(value, dtype: DType) -> Tensor:
-    return _make(np.asarray(value, dtype=dtype.np))
+def _const(value, dtype: DType, op_name: str = "") -> Tensor:
+    try:
+        return _make(np.asarray(value, dtype=dtype.np))
+    except OverflowError:
+        return _make(_wrapped_int(value, dtype, op_name))
+
+
+def _wrapped_int(value: int, dtype: DType, op_name: str) -> np.ndarray:
+    """A Python int outside ``dtype``'s range, wrapped modulo 2**64 as PyTorch does
+    (``uint8_tensor + 300`` adds 44); ints beyond what 64 bits hold are an error."""
+    if type(value) is not int or not -(2**63) <= value < 2**64:
+        raise DTypeError(
+            f"{op_name}: the Python int {_int_text(value)} does not fit in {dtype.name} "
+            "(nor in int64 or uint64, the widest integers ember can wrap it from)"
+        ) from None
+    return np.asarray(value % 2**64, dtype=np.uint64).astype(dtype.np)
+
+
+def _int_text(value) -> str:
+    if type(value) is int and value > 0 and value & (value - 1) == 0:
+        return f"2**{value.bit_length() - 1}"  # 1180591620717411303424 says less than 2**70
+    return repr(value)
 
 
 def _binary_operands(a, b, op_name: str):
@@ -65,17 +85,21 @@ def _binary_operands(a, b, op_name: str):
     try:
         if a_is_t:
             dt = result_type(a, b)
-            return (a if a.dtype is dt else cast(a, dt)), _const(b, dt)
+            return (a if a.dtype is dt else cast(a, dt)), _const(b, dt, op_name)
         if b_is_t:
             dt = result_type(a, b)
-            return _const(a, dt), (b if b.dtype is dt else cast(b, dt))
+            return _const(a, dt, op_name), (b if b.dtype is dt else cast(b, dt))
     except DTypeError:
-        pass
-    except OverflowError:
-        raise DTypeError(f"{op_name}: the number {a if b_is_t else b} does not fit in {dt}") from None
+        if (a_is_t or b_is_t) and type(a if b_is_t else b) is int:
+            raise  # an int that does not fit: _wrapped_int's message says so
     from .registry import as_tensor_arg
 
-    return as_tensor_arg(a, "input", op_name), as_tensor_arg(b, "other", op_name)
+    try:
+        return as_tensor_arg(a, "input", op_name), as_tensor_arg(b, "other", op_name)
+    except DTypeError as err:
+        if str(err).startswith(op_name):
+            raise
+        raise DTypeError(f"{op_name}: {err}") from None
 
 
 def _binary(op: Op, a, b) -> Tensor:
@@ -160,7 +184,18 @@ def _pow_vjp(ctx, g):
     return ga, gb
 
 
-POW = Op("pow", np.power, _pow_vjp, binary_spec("pow"))
+def _pow_forward(a, b):
+    if b.dtype.kind == "i" and a.dtype.kind in "iu" and (b < 0).any():
+        # NumPy refuses integers to negative powers; PyTorch truncates 1/a**|b| toward zero,
+        # which leaves only 1 and -1 nonzero
+        negative = b < 0
+        out = np.power(a, np.where(negative, 0, b).astype(b.dtype))
+        inverse = np.where(a == 1, 1, np.where(a == -1, np.where(b & 1, -1, 1), 0))
+        return np.where(negative, inverse.astype(out.dtype), out)
+    return np.power(a, b)
+
+
+POW = Op("pow", _pow_forward, _pow_vjp, binary_spec("pow"))
 FLOOR_DIVIDE = Op("floor_divide", np.floor_divide, None, binary_spec("floor_divide"))
 
 
@@ -177,6 +212,31 @@ FMOD = Op("fmod", np.fmod, lambda ctx, g: (sum_to(g, ctx.inputs[0].shape),
                                            sum_to(neg(g) * trunc(ctx.inputs[0] / ctx.inputs[1]),
                                                   ctx.inputs[1].shape)),
           binary_spec("fmod"))
+
+
+def _trunc_divide_forward(a, b):
+    # integer division rounded toward zero, exact for all of int64 (no detour through floats)
+    q = np.floor_divide(a, b)
+    q += (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+    return q
+
+
+TRUNC_DIVIDE = Op("trunc_divide", _trunc_divide_forward, None, binary_spec("trunc_divide"),
+                  differentiable=False)
+
+
+def _check_integer_division(a: Tensor, b: Tensor, op_name: str) -> None:
+    """PyTorch refuses bools here and raises on integer division by zero (NumPy gives 0)."""
+    if a.dtype is bool_:
+        raise DTypeError(f"{op_name}: not implemented for bool tensors")
+    if not a.dtype.is_floating_point and not b._data.all():
+        raise ZeroDivisionError(f"{op_name}: integer division by zero")
+
+
+def _integer_division(op: Op, a, b) -> Tensor:
+    a, b = _binary_operands(a, b, op.name)
+    _check_integer_division(a, b, op.name)
+    return apply(op, (a, b))
 
 
 def _minmax_vjp(pick_first):
@@ -205,18 +265,50 @@ def _atan2_vjp(ctx, g):
 ATAN2 = Op("atan2", np.arctan2, _atan2_vjp, binary_spec("atan2"))
 
 
+def _scaled(other, alpha, input, op_name: str):
+    """``alpha * other`` for add/sub; PyTorch refuses a float alpha on integer operands."""
+    if isinstance(alpha, float) or isinstance(alpha, bool):
+        dt = result_type(*[x for x in (input, other) if isinstance(x, (Tensor, int, float))])
+        if isinstance(alpha, float) and not dt.is_floating_point:
+            raise DTypeError(f"{op_name}: alpha must not be a float ({alpha}) for {dt.name} "
+                             "operands")
+        if isinstance(alpha, bool) and dt is not bool_:
+            raise DTypeError(f"{op_name}: a bool alpha is only allowed for bool operands")
+    return mul(other, alpha)
+
+
 @tensor_method("add", "__add__", "__radd__")
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1 or alpha is True:
+        other = _scaled(other, alpha, input, "add")
     return _binary(ADD, input, other)
+
+
+_NP_BOOL = np.dtype(np.bool_)
+
+
+def _is_bool(x) -> bool:
+    return x._data.dtype is _NP_BOOL if isinstance(x, Tensor) else type(x) is bool
+
+
+def _check_no_bool(input, other) -> None:
+    """PyTorch refuses ``-`` on bools (it would be xor or logical_not, not arithmetic)."""
+    a_bool, b_bool = _is_bool(input), _is_bool(other)
+    if a_bool and b_bool:
+        raise DTypeError("sub: subtracting two bools is not supported; use the ^ operator "
+                         "or logical_xor() instead")
+    if a_bool or b_bool:
+        raise DTypeError("sub: subtraction with a bool tensor or bool number is not supported;"
+                         " to invert a mask use the ~ operator or logical_not() instead")
 
 
 @tensor_method("sub", "subtract", "__sub__")
 def sub(input, other, *, alpha=1) -> Tensor:
-    if alpha != 1:
-        other = mul(other, alpha)
+    """``input - alpha * other`` with broadcasting and type promotion; bools are refused."""
+    _check_no_bool(input, other)
+    if alpha != 1 or alpha is True:
+        other = _scaled(other, alpha, input, "sub")
     return _binary(SUB, input, other)
 
 
@@ -225,6 +317,7 @@ subtract = sub
 
 @tensor_method("__rsub__")
 def _rsub(input, other) -> Tensor:
+    _check_no_bool(other, input)
     return _binary(SUB, other, input)
 
 
@@ -255,7 +348,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         a, b = _binary_operands(input, other, "div")
         if a.dtype.is_floating_point:
             return trunc(apply(DIV, (a, b)))
-        return _make(np.trunc(a._data / b._data).astype(a._data.dtype))
+        _check_integer_division(a, b, "div")
+        return apply(TRUNC_DIVIDE, (a, b))
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
@@ -270,37 +364,40 @@ def _rdiv(input, other) -> Tensor:
 @tensor_method("floor_divide", "__floordiv__")
 def floor_divide(input, other) -> Tensor:
     """Division rounded toward negative infinity (Python's ``//``); not differentiable."""
-    return _binary(FLOOR_DIVIDE, input, other)
+    return _integer_division(FLOOR_DIVIDE, input, other)
 
 
 @tensor_method("__rfloordiv__")
 def _rfloordiv(input, other) -> Tensor:
-    return _binary(FLOOR_DIVIDE, other, input)
+    return _integer_division(FLOOR_DIVIDE, other, input)
 
 
 @tensor_method("remainder", "__mod__")
 def remainder(input, other) -> Tensor:
     """Python's ``%``: the result has the sign of the divisor."""
-    return _binary(REMAINDER, input, other)
+    return _integer_division(REMAINDER, input, other)
 
 
 @tensor_method("__rmod__")
 def _rmod(input, other) -> Tensor:
-    return _binary(REMAINDER, other, input)
+    return _integer_division(REMAINDER, other, input)
 
 
 @tensor_method("fmod")
 def fmod(input, other) -> Tensor:
     """C's fmod: the result has the sign of the dividend."""
-    return _binary(FMOD, input, other)
+    return _integer_division(FMOD, input, other)
 
 
 @tensor_method("pow", "__pow__")
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``; integer tensors to negative integer powers raise like PyTorch."""
     a, b = _binary_operands(input, exponent, "pow")
-    if not a.dtype.is_floating_point and np.any(b._data < 0):
-        raise ValueError("pow: integers to negative integer powers are not allowed")
+    if a.dtype is bool_:
+        raise DTypeError("pow: not implemented for bool tensors")
+    if type(exponent) is int and exponent < 0 and not a.dtype.is_floating_point:
+        raise ValueError(f"pow: integers to negative integer powers are not allowed "
+                         f"({a.dtype.name} tensor ** {exponent}); use a float exponent")
     return apply(POW, (a, b))
 
 
@@ -332,7 +429,8 @@ arctan2 = atan2
 
 NEG = Op("neg", np.negative, lambda ctx, g: (neg(g),), same_spec, save=())
 ABS = Op("abs", np.abs, lambda ctx, g: (g * sign(ctx.inputs[0]),), same_spec)
-SIGN = Op("sign", np.sign, lambda ctx, g: (zeros_like_t(g),), same_spec, save=())
+SIGN = Op("sign", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a),
+          lambda ctx, g: (zeros_like_t(g),), same_spec, save=())
 EXP = Op("exp", np.exp, lambda ctx, g: (g * ctx.out,), same_spec, save=(), save_out=True)
 EXP2 = Op("exp2", np.exp2, lambda ctx, g: (g * ctx.out * math.log(2.0),), same_spec,
           save=(), save_out=True)
@@ -364,8 +462,9 @@ TANH = Op("tanh", np.tanh, lambda ctx, g: (g * (1 - ctx.out * ctx.out),), same_s
 
 
 def _sigmoid_forward(a):
-    # 0.5 * (1 + tanh(a / 2)) is sigmoid without overflow warnings for large |a|
-    out = np.multiply(a, 0.5)
+    # 0.5 * (1 + tanh(a / 2)) is sigmoid without overflow warnings for large |a|; an explicit
+    # out= keeps 0-d results arrays (a ufunc on a 0-d array returns a scalar)
+    out = np.multiply(a, 0.5, out=np.empty_like(a))
     np.tanh(out, out=out)
     out += 1
     out *= 0.5
@@ -411,7 +510,18 @@ def _unary(op: Op, floating: bool):
 
 neg = _unary(NEG, False)
 negative = neg
-abs = _unary(ABS, False)  # noqa: A001  PyTorch's name
+_abs = _unary(ABS, False)
+
+
+def abs(input) -> Tensor:  # noqa: A001  PyTorch's name
+    """|input|; not defined for bool, as in PyTorch."""
+    x = _arg(input, "abs")
+    if x._data.dtype == np.bool_:
+        raise DTypeError("abs: not implemented for bool tensors")
+    return _abs(x)
+
+
+
 absolute = abs
 sign = _unary(SIGN, False)
 exp = _unary(EXP, True)
@@ -423,7 +533,15 @@ log10 = _unary(LOG10, True)
 log1p = _unary(LOG1P, True)
 sqrt = _unary(SQRT, True)
 rsqrt = _unary(RSQRT, True)
-square = _unary(SQUARE, False)
+_square = _unary(SQUARE, False)
+
+
+def square(input) -> Tensor:
+    """``input * input``; bool squares to int64 as in PyTorch."""
+    x = _arg(input, "square")
+    return _square(cast(x, int64) if x._data.dtype == np.bool_ else x)
+
+
 reciprocal = _unary(RECIPROCAL, True)
 sin = _unary(SIN, True)
 cos = _unary(COS, True)
@@ -436,7 +554,11 @@ cosh = _unary(COSH, True)
 tanh = _unary(TANH, True)
 sigmoid = _unary(SIGMOID, True)
 erf = _unary(ERF, True)
-frac = _unary(FRAC, True)
+
+
+def frac(input) -> Tensor:
+    """The fractional part ``input - trunc(input)`` (sign of the input); floats only."""
+    return apply(FRAC, (_float_arg(input, "frac"),))
 
 for _name, _fn in [("neg", neg), ("negative", neg), ("__neg__", neg), ("abs", abs),
                    ("absolute", abs), ("__abs__", abs), ("sign", sign), ("exp", exp),
@@ -450,10 +572,16 @@ for _name, _fn in [("neg", neg), ("negative", neg), ("__neg__", neg), ("abs", ab
     setattr(Tensor, _name, _fn)
 
 
+def _no_bool(x: Tensor, op_name: str) -> None:
+    if x._data.dtype == np.bool_:
+        raise DTypeError(f"{op_name}: not implemented for bool tensors")
+
+
 def _rounding(op: Op):
     def fn(input) -> Tensor:
         x = _arg(input, op.name)
         if not x.dtype.is_floating_point:
+            _no_bool(x, op.name)
             return x  # PyTorch: rounding an integer tensor is the identity
         return apply(op, (x,))
 
@@ -471,6 +599,10 @@ def round(input, *, decimals: int = 0) -> Tensor:  # noqa: A001  PyTorch's name
     """Round half to even (like PyTorch), optionally to ``decimals`` places."""
     x = _arg(input, "round")
     if not x.dtype.is_floating_point:
+        _no_bool(x, "round")
+        if decimals:
+            raise DTypeError(f"round: decimals={decimals} needs a floating point tensor, got "
+                             f"{x.dtype.name}")
         return x
     return apply(ROUND, (x,), decimals=decimals)
 
@@ -566,7 +698,8 @@ def relu(input) -> Tensor:
 
 @tensor_method("leaky_relu")
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    return apply(LEAKY_RELU, (_float_arg(input, "leaky_relu"),), negative_slope=float(negative_slope))
+    return apply(LEAKY_RELU, (_float_arg(input, "leaky_relu"),),
+                 negative_slope=float(negative_slope))
 
 
 @tensor_method("elu")

@@ -1,0 +1,68 @@
+"""The 8x8 handwritten digits, embedded in the package (``digits.npz``, about 48 KB).
+
+The data is scikit-learn's ``load_digits`` (BSD-3-Clause), itself the test part of the UCI
+"Optical Recognition of Handwritten Digits" data set (Alpaydin and Kaynak, 1998). The file was
+made by ``tools/convert_digits.py``; ember never imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import numpy as np
+
+from ...creation import from_numpy
+from ...tensor import Tensor
+
+DIGITS_NUM_TEST = 359
+"""Size of the test split: 20% of each digit's images (rounded), stored last in the file."""
+
+_SPLITS = (None, "train", "test")
+
+
+@functools.lru_cache(maxsize=1)
+def _raw() -> tuple[np.ndarray, np.ndarray]:
+    with resources.files(__package__).joinpath("digits.npz").open("rb") as f, np.load(f) as npz:
+        images, labels = npz["images"], npz["labels"]
+    # Cached and shared between calls, so make accidental writes fail loudly.
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
+
+
+def load_digits(split: str | None = None, as_tensor: bool = True
+                ) -> tuple[Tensor, Tensor] | tuple[np.ndarray, np.ndarray]:
+    """The 8x8 handwritten digits as ``(images, labels)``.
+
+    Args:
+        split: ``None`` for all 1,797 images, ``"train"`` for 1,438 of them, ``"test"`` for the
+            other 359. The split is stratified (20% of each digit's images are in "test") and
+            fixed: it was drawn once with a seed by ``tools/convert_digits.py`` and is stored
+            as the order of the file, train first, so results are comparable across runs and
+            NumPy versions. Within each split the order is shuffled.
+        as_tensor: return ember tensors (default) or NumPy arrays.
+
+    Returns:
+        images: float32, shape ``(N, 1, 8, 8)``, pixel counts 0..16 scaled to [0, 1].
+        labels: int64, shape ``(N,)``, the digit 0..9.
+
+    Example::
+
+        x, y = ember.data.datasets.load_digits("train")
+        x = x.reshape(x.shape[0], 64)   # flatten for an MLP
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"load_digits: split must be None, 'train' or 'test', got {split!r}")
+    if not isinstance(as_tensor, bool):
+        raise TypeError(f"load_digits: as_tensor must be a bool, got {type(as_tensor).__name__}")
+    images, labels = _raw()
+    if split == "train":
+        images, labels = images[:-DIGITS_NUM_TEST], labels[:-DIGITS_NUM_TEST]
+    elif split == "test":
+        images, labels = images[-DIGITS_NUM_TEST:], labels[-DIGITS_NUM_TEST:]
+    x = (images.astype(np.float32) / np.float32(16.0))[:, None, :, :]
+    y = labels.astype(np.int64)
+    if as_tensor:
+        return from_numpy(x), from_numpy(y)
+    return x, y

@@ -1,0 +1,70 @@
+"""``dropout``: zero elements at random during training and rescale the rest.
+
+The mask is drawn from ember's default generator (``ember.manual_seed`` makes it
+reproducible) as ``keep / (1 - p)`` in the input's dtype, so the forward and its gradient are
+one multiplication each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import random as _random
+from ...errors import DTypeError, ShapeError, shape_str
+from ...ops import elementwise as _ew
+from ...ops.registry import as_tensor_arg
+from ...tensor import Tensor, _make
+
+
+def _check_p(p: float, op: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _mask(shape: tuple, p: float, dtype: np.dtype, generator) -> Tensor:
+    rng = _random.resolve(generator)
+    keep = rng.random(shape, dtype=np.float32) >= np.float32(p)
+    scale = dtype.type(1.0 / (1.0 - p))
+    return _make(keep * scale)  # bool * scalar gives dtype's type in one pass
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            *, generator=None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    A no-op unless ``training``. ``generator`` (ember extension) draws the mask from a
+    given ``ember.Generator`` instead of the default one.
+    """
+    _check_p(p, "dropout")
+    x = input if isinstance(input, Tensor) else as_tensor_arg(input, "input", "dropout")
+    if not training or p == 0.0:
+        return x
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"dropout: expected a floating-point input, got {x.dtype.name}")
+    if p == 1.0:
+        out = x * 0.0
+    else:
+        out = _ew.mul(x, _mask(x._data.shape, p, x._data.dtype, generator))
+    return x.copy_(out) if inplace else out
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              *, generator=None) -> Tensor:
+    """Zero whole channels: each (sample, channel) plane of a (N, C, H, W) or (C, H, W) input
+    is dropped with probability ``p``; the rest are scaled by ``1 / (1 - p)``."""
+    _check_p(p, "dropout2d")
+    x = input if isinstance(input, Tensor) else as_tensor_arg(input, "input", "dropout2d")
+    if not training or p == 0.0:
+        return x
+    if x._data.ndim not in (3, 4):
+        raise ShapeError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {shape_str(x.shape)}")
+    if p == 1.0:
+        out = x * 0.0
+    else:
+        plane = x._data.shape[:-2] + (1, 1)
+        out = _ew.mul(x, _mask(plane, p, x._data.dtype, generator))
+    return x.copy_(out) if inplace else out
+
+
+__all__ = ["dropout", "dropout2d"]
