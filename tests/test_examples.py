@@ -1,4 +1,7 @@
-"""The examples run and do their job: the digits MLP learns, reproducibly, as `ember train` does."""
+"""The examples run and do their job: the raw-autograd digits MLP learns, reproducibly.
+
+(`ember train`, the same task with ember.models and ember.train, is tested in test_cli.py.)
+"""
 
 import importlib.util
 import re
@@ -7,9 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from ember.cli import main as cli_main
-from ember.cli import train_digits
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -41,19 +41,6 @@ def test_fixed_seed_gives_identical_losses(example):
     other = example.train(epochs=2, seed=8, hidden=32, log=quiet)
     assert first == second
     assert other["loss"] != first["loss"]
-
-
-def test_ember_train_runs_the_example_job(example):
-    # cli.train_digits is the installed copy of the example; they must not drift apart.
-    kwargs = dict(epochs=2, lr=0.1, batch_size=64, seed=3, hidden=48, momentum=0.5)
-    assert train_digits(**kwargs, log=None) == example.train(**kwargs, log=quiet)
-
-
-def test_check_fails_when_accuracy_is_too_low(capsys):
-    assert cli_main(["train", "--epochs", "1", "--hidden", "4", "--check", "0.99"]) == 1
-    out, err = capsys.readouterr()
-    assert out.startswith("epoch   1  loss")
-    assert "below --check 0.99" in err
 
 
 def test_example_script_exit_status():

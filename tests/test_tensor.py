@@ -145,14 +145,29 @@ def test_to_forms():
         x.to("float128")
 
 
-@pytest.mark.xfail(reason="Tensor.to(same dtype, copy=True) returns self: tensor.py must clone",
-                   strict=False)
 def test_to_copy_makes_a_new_tensor():
     x = ember.tensor([1.0, 2.0])
+    for y in (x.to(ember.float32, copy=True), x.to("cpu", copy=True), x.to(x, copy=True),
+              x.to(copy=True)):
+        assert y is not x
+        y.numpy()[0] = 5
+        assert x.tolist() == [1.0, 2.0]
+    assert x.to(ember.float32) is x and x.to("cpu") is x
+
+
+def test_to_copy_of_a_tensor_requiring_grad_is_differentiable():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = x.to(ember.float32, copy=True)
-    assert y is not x
-    y.numpy()[0] = 5
-    assert x.tolist() == [1.0, 2.0]
+    assert y.grad_fn is not None
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_backward_with_inputs_accumulates_only_into_them():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([3.0, 4.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad is None
 
 
 def test_gradient_flows_through_float_casts():

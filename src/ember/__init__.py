@@ -18,7 +18,7 @@ from .dtypes import (DType, bool_, double, float, float16, float32, float64, get
                      half, int, int8, int16, int32, int64, long, promote_types, result_type,
                      set_default_dtype, short, uint8)
 from .errors import (AutogradError, DTypeError, EmberError, GraphError, IndexingError,
-                     ShapeError)
+                     OverlapError, ShapeError)
 from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, expand
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.elementwise import cast
@@ -30,6 +30,9 @@ from .ops.nn import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
+from . import data  # after the core it builds on (tensors, ops)
+from . import io, nn, optim, summary
+from .io import load, save
 
 bool = bool_  # noqa: A001  ember.bool, as torch.bool
 

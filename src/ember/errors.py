@@ -28,6 +28,11 @@ class AutogradError(EmberError, RuntimeError):
     """Misuse of autograd: backward through a freed graph, in-place on a leaf, stale saves."""
 
 
+class OverlapError(EmberError, RuntimeError):
+    """A write into a tensor whose elements share memory (a broadcast/expand view), or into
+    read-only memory."""
+
+
 class GraphError(EmberError, RuntimeError):
     """Something a traced (compiled) function cannot express."""
 

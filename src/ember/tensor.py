@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import grad_mode
 from .dtypes import DType, as_dtype, from_numpy_dtype, get_default_dtype
 from .errors import AutogradError, DTypeError
 
@@ -19,7 +18,7 @@ _FROM_NP = {d.np: d for d in (from_numpy_dtype(t) for t in (
     np.float16, np.float32, np.float64))}
 
 
-def _make(data: np.ndarray, requires_grad: bool = False, node=None) -> "Tensor":
+def _make(data: np.ndarray, requires_grad: bool = False, node=None) -> Tensor:
     """Wrap an ndarray without copying or checking (the fast internal constructor)."""
     t = _new(Tensor)
     t._data = data
@@ -68,12 +67,12 @@ class Tensor:
 
     # ----------------------------------------------------------------- attributes
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         """The same values, detached from autograd (PyTorch's ``.data``)."""
         return _make(self._data)
 
     @data.setter
-    def data(self, value: "Tensor") -> None:
+    def data(self, value: Tensor) -> None:
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._data = arr
 
@@ -157,7 +156,7 @@ class Tensor:
             )
         self._requires_grad = value
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = requires_grad
         return self
@@ -236,7 +235,7 @@ class Tensor:
         memo[id(self)] = out
         return out
 
-    def to(self, *args, dtype=None, copy: bool = False, **kwargs) -> "Tensor":
+    def to(self, *args, dtype=None, copy: bool = False, **kwargs) -> Tensor:
         """Convert to ``dtype`` (device strings such as 'cpu' are accepted and ignored)."""
         target = dtype
         for a in args:
@@ -246,59 +245,56 @@ class Tensor:
                 continue
             elif a is not None:
                 target = a
-        if target is None:
-            return self.clone() if copy else self
-        target = as_dtype(target)
-        if target is self.dtype and not copy:
-            return self
-        from .ops.elementwise import cast
-
-        return cast(self, target)
+        if target is not None:
+            target = as_dtype(target)
+            if target is not self.dtype:
+                return _cast(self, target)  # a new array: no copy needed for copy=True
+        return self.clone() if copy else self
 
     def type(self, dtype=None):
         if dtype is None:
             return f"ember.{self.dtype.name}"
         return self.to(dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(as_dtype("float32"))
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(as_dtype("float64"))
 
-    def half(self) -> "Tensor":
+    def half(self) -> Tensor:
         return self.to(as_dtype("float16"))
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(as_dtype("int64"))
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(as_dtype("int32"))
 
-    def short(self) -> "Tensor":
+    def short(self) -> Tensor:
         return self.to(as_dtype("int16"))
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(as_dtype("bool"))
 
-    def byte(self) -> "Tensor":
+    def byte(self) -> Tensor:
         return self.to(as_dtype("uint8"))
 
-    def char(self) -> "Tensor":
+    def char(self) -> Tensor:
         return self.to(as_dtype("int8"))
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
     # ----------------------------------------------------------------- autograd
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data, cut from the graph; shares the version counter like PyTorch (and,
         like PyTorch, is not an autograd view: its ``_base`` is None)."""
         out = _make(self._data)
         out._version = self._version_box()
         return out
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self._node = None
         self._requires_grad = False
         return self
@@ -318,8 +314,8 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``ember.autograd``)."""
         from .autograd.engine import backward
 
-        backward((self,), None if gradient is None else (gradient,), retain_graph,
-                 create_graph, inputs)
+        backward((self,), None if gradient is None else (gradient,),
+                 retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
@@ -370,3 +366,12 @@ class Tensor:
 
 def _rebuild(data, requires_grad):
     return _make(data, requires_grad)
+
+
+def _cast(x: Tensor, dtype: DType) -> Tensor:
+    """``ops.operands.cast``, imported on first use (the ops import this module)."""
+    global _cast
+    from .ops.operands import cast
+
+    _cast = cast
+    return cast(x, dtype)

@@ -255,6 +255,11 @@ def norm_samples(rng):
         Sample((zero_row,), {"p": 3, "dim": 1}, name="zero-vector-p3"),
         Sample((np.zeros((4,), np.float32),), name="all-zero"),
         Sample((nz(rng, 3, 4),), {"dtype": ember.float64}, name="dtype"),
+        # the whole-tensor 2-norm takes a BLAS dot-product path: keepdim, empty, 3-D
+        Sample((nz(rng, 2, 3, 4),), {"p": 2, "dim": (0, 1, 2), "keepdim": True},
+               name="p2-all-keepdim"),
+        Sample((rand(rng, 0, 3),), name="fro-all-empty"),
+        Sample((nz(rng, 2, 3, 4), 2, (-1, 0, 1)), name="p2-all-dims"),
     ]
 
 

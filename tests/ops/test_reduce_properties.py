@@ -235,3 +235,20 @@ def _second(g, v, x):
         return np.zeros(x.shape)
     (gg,) = ember.autograd.grad([(g * v).sum()], [x], allow_unused=True)
     return np.zeros(x.shape) if gg is None else gg.numpy()
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_whole_tensor_2_norm_of_a_large_tensor_matches_torch(layout, dtype):
+    # the whole-tensor 2-norm is one BLAS dot product (float32/64) over the memory in any
+    # order; large enough that a sloppy accumulation would show in float32
+    arr = np.random.default_rng(3).standard_normal((300, 257)).astype(dtype)
+    arr = {"contiguous": arr, "transposed": arr.T, "strided": arr[::2, ::3]}[layout]
+    e, t = ember.from_numpy(arr), torch.from_numpy(arr.copy())
+    for kwargs in ({}, {"dim": (0, 1), "keepdim": True}):
+        got, want = ember.norm(e, **kwargs), torch.norm(t, **kwargs)
+        assert got.dtype.name == str(want.dtype).removeprefix("torch.")
+        assert got.shape == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy().astype(np.float64),
+                                   want.numpy().astype(np.float64),
+                                   rtol=2e-3 if dtype is np.float16 else 1e-6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .module import Module
 from .parameter import Parameter
@@ -24,7 +24,9 @@ class Sequential(Module):
         else:
             for i, m in enumerate(args):
                 if not isinstance(m, Module):
-                    raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+                    raise TypeError(
+                        f"Sequential: argument {i} is a {type(m).__name__}, not a Module"
+                    )
                 self.add_module(str(i), m)
 
     def forward(self, input):
@@ -44,7 +46,10 @@ class Sequential(Module):
 
     def __delitem__(self, idx) -> None:
         names = list(self._modules)
-        targets = names[idx] if isinstance(idx, slice) else [names[_index(idx, len(names), "Sequential")]]
+        if isinstance(idx, slice):
+            targets = names[idx]
+        else:
+            targets = [names[_index(idx, len(names), "Sequential")]]
         for n in targets:
             delattr(self, n)
 

@@ -11,7 +11,8 @@ path of the innermost module that raised it: ``features.3 (Conv2d 32->64): expec
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -174,7 +175,9 @@ class Module:
         mod = self
         for part in target.split(".") if target else ():
             if part not in mod._modules:
-                raise AttributeError(f"{type(mod).__name__} has no submodule '{part}' (in '{target}')")
+                raise AttributeError(
+                    f"{type(mod).__name__} has no submodule '{part}' (in '{target}')"
+                )
             mod = mod._modules[part]
         return mod
 

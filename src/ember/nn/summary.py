@@ -26,7 +26,9 @@ def summarize(model, input_shape, dtype=None) -> str:
     try:
         shape = tuple(int(s) for s in input_shape)
     except (TypeError, ValueError):
-        raise ShapeError(f"summary: input_shape must be a tuple of ints, got {input_shape!r}") from None
+        raise ShapeError(
+            f"summary: input_shape must be a tuple of ints, got {input_shape!r}"
+        ) from None
     dt = get_default_dtype() if dtype is None else as_dtype(dtype)
     rows = []
     handles = []
@@ -36,7 +38,7 @@ def summarize(model, input_shape, dtype=None) -> str:
         rows.append((names.get(id(module), "?"), type(module).__name__, _shape_text(out),
                      sum(p.numel() for p in module.parameters(recurse=False))))
 
-    for name, m in model.named_modules():
+    for m in model.modules():
         if m is not model and not m._modules:  # leaves only: containers add no rows
             handles.append(m.register_forward_hook(record))
     was_training = model.training

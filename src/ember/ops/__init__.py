@@ -1,14 +1,30 @@
-"""The op registry and the op families, one file each.
+"""The op registry and the op families. Where each op lives:
 
 - ``registry.py``: ``Op`` (forward, vjp, infer, onnx in one object), ``apply`` (the eager path)
 - ``broadcast.py``: ``expand``/``broadcast_to`` and their adjoint ``sum_to``
-- ``elementwise.py``: arithmetic, math, activations, comparisons, logic, ``where``, ``clamp``
-- ``reduce.py``: sum, mean, prod, var/std, max/min, logsumexp, cumsum, norm, all/any, ...
-- ``movement.py``: reshape/view, permute, transpose, squeeze, cat/stack/split, flip, roll, pad, ...
-- ``indexing.py``: ``t[...]`` and ``t[...] = v``, gather/scatter, index_select, masked_fill, ...
-- ``linalg.py``: matmul/``@``, bmm, mm, mv, dot, outer, einsum, tensordot
-- ``nn.py``: softmax, log_softmax (numerically stable)
-- ``inplace.py``: ``add_``, ``mul_``, ``zero_``, ``copy_``, ... with version-counter safety
+- ``elementwise.py`` gathers the elementwise families (import them from there):
+  ``operands.py`` (infer rules, type promotion of operands, ``cast``), ``arithmetic.py``
+  (``+ - * / // % **``, fmod, maximum/minimum, atan2, clamp, lerp), ``unary.py`` (exp/log,
+  sqrt, trigonometric, sigmoid, erf, rounding), ``activation.py`` (relu, gelu, silu, elu,
+  leaky_relu, softplus), ``selection.py`` (where, nan_to_num), ``compare.py`` (comparisons,
+  logical and bitwise ops, isnan/isinf/...)
+- ``reduce.py`` gathers the reductions: sum/prod/all/any/count_nonzero (itself),
+  ``reduce_extreme.py`` (amax/amin, max/min, argmax/argmin), ``reduce_stats.py`` (mean,
+  var/std, logsumexp, norm), ``reduce_scan.py`` (cumsum, cumprod)
+- ``movement.py`` gathers the shape ops: ``movement_view.py`` (reshape/view, permute,
+  transpose, squeeze, ...), ``movement_split.py`` (narrow/select, split/chunk/unbind),
+  ``movement_join.py`` (cat/stack), ``movement_copy.py`` (flip, roll, repeat, clone),
+  ``movement_diag.py`` (diagonal, diag, tril/triu), ``pad.py`` (``F.pad``)
+- ``indexing.py``: ``t[...]`` and ``index_put``; ``gather_scatter.py``: gather/scatter,
+  index_select/index_add, take, masked_fill/masked_select, nonzero
+- ``linalg.py``: matmul/``@``, mm, bmm, mv, dot, outer, tensordot, addmm; ``einsum.py``
+- ``nn.py``: softmax, log_softmax (numerically stable); ``norm.py``: the fused layer/batch/
+  group norm cores; ``conv.py`` and ``pool.py``: conv2d and pooling with their adjoints;
+  ``rnn.py``: fused LSTM/GRU/RNN layers
+- ``inplace.py``: ``zero_``, ``fill_``, ``copy_``, random fills and the in-place machinery
+  (version counters, rebasing); ``inplace_methods.py``: ``add_``, ``mul_``, ``exp_``,
+  ``addcdiv_``, ...; ``inplace_index.py``: ``masked_fill_``, ``scatter_``, ``index_put_``, ...;
+  ``inplace_views.py``: in-place ops on views (CopySlices) and view regeneration
 """
 
 from .registry import REGISTRY, Op, TensorSpec, apply

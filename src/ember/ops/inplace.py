@@ -27,19 +27,16 @@ import numpy as np
 from .. import random as _random
 from ..autograd import grad_mode
 from ..dtypes import DType, default_for_category, result_type, scalar_category
-from ..errors import AutogradError, DTypeError, EmberError, ShapeError, shape_str
+from ..errors import AutogradError, DTypeError, OverlapError, ShapeError, shape_str
 from ..tensor import Tensor, _make
+from .broadcast import broadcast_shapes, sum_to
 from .gather_scatter import scalar_value
+from .operands import cast, zeros_like_t
 from .registry import Op, TensorSpec, apply, tensor_method
 
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                 "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
                 "float64": "Double"}
-
-
-class OverlapError(EmberError, RuntimeError):
-    """A write into a tensor whose elements share memory (a broadcast/expand view), or into
-    read-only memory."""
 
 
 # ------------------------------------------------------------------------ checks
@@ -139,8 +136,6 @@ def fit_result(new: Tensor, like: Tensor, op: str) -> Tensor:
                          f"broadcast shape {shape_str(new.shape)}")
     if new._data.dtype is not like._data.dtype:
         check_cast(new.dtype, like.dtype, op)
-        from .elementwise import cast
-
         new = cast(new, like.dtype)
     if new._node is None and new._requires_grad:  # e.g. copy_ of a leaf: keep it a non-leaf
         new = apply(ALIAS, (new,))
@@ -201,16 +196,11 @@ def _fill_forward(a, v):
 
 
 def _fill_vjp(ctx, g):
-    from .broadcast import sum_to
-    from .elementwise import zeros_like_t
-
     na, nv = ctx.needs_input_grad
     return (zeros_like_t(g) if na else None), (sum_to(g, ctx.inputs[1].shape) if nv else None)
 
 
 def _fill_infer(a: TensorSpec, v: TensorSpec) -> TensorSpec:
-    from .broadcast import broadcast_shapes
-
     if broadcast_shapes(a.shape, v.shape, op="fill") != tuple(a.shape):
         raise ShapeError(f"fill: value of shape {shape_str(v.shape)} does not broadcast to "
                          f"{shape_str(a.shape)}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..dtypes import get_default_dtype, result_type
-from ..errors import DTypeError
+from ..errors import DTypeError, shape_str
 from ..tensor import Tensor, _make
 from . import elementwise as ew
 from .inplace import (
@@ -45,6 +45,30 @@ def _arr(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+def _is_one(x) -> bool:
+    # never ``tensor == 1``: that would run (and maybe record) an ember op on every call
+    return not isinstance(x, Tensor) and x == 1
+
+
+def _check_scalar(self: Tensor, x, what: str, name: str) -> None:
+    """``alpha``/``value`` are PyTorch Scalars: a number, or a one-element tensor (which, like
+    a number, may not move ``self`` up a dtype category)."""
+    if not isinstance(x, Tensor):
+        check_operand(self, x, name)
+        return
+    if x._data.size != 1:
+        raise TypeError(f"{name}(): argument '{what}' must be a number or a one-element "
+                        f"tensor, got a tensor of shape {shape_str(x._data.shape)}")
+    if x._data.dtype is not self._data.dtype:
+        check_cast(result_type(self, x), self.dtype, name)
+
+
+def _scalar_array(x: Tensor, self: Tensor) -> np.ndarray:
+    """A one-element tensor ``alpha``/``value`` (e.g. a 0-d learning rate) as a raw 0-d array
+    of ``self``'s dtype, so the kernels run in that dtype, as for PyTorch's Scalars."""
+    return x._data.reshape(()).astype(self._data.dtype, copy=False)
+
+
 # ------------------------------------------------------------------------ arithmetic
 
 
@@ -63,6 +87,10 @@ def _binary_inplace(self: Tensor, other, name: str, kernel, functional, copy_old
             kernel(a, other, out=a)
         elif other._data.dtype is a.dtype:
             kernel(a, other._data, out=a)
+        elif result_type(self, other) is self.dtype:
+            # PyTorch computes in self's dtype here (e.g. float32 * a 0-d float64 tensor, or
+            # + an integer tensor); NumPy would run the wider loop and round once more
+            kernel(a, other._data.astype(a.dtype), out=a)
         else:  # check_operand allowed it; NumPy's default rule refuses e.g. int16 -> uint8
             kernel(a, other._data, out=a, casting="unsafe")
     except OverflowError:
@@ -75,23 +103,24 @@ def _binary_inplace(self: Tensor, other, name: str, kernel, functional, copy_old
 
 
 def _scaled(other, alpha, self: Tensor, name: str):
-    if alpha == 1:
-        return other
-    check_operand(self, alpha, name)
+    """``alpha * other`` for add_/sub_; ``alpha`` is not 1."""
+    _check_scalar(self, alpha, "alpha", name)
     if isinstance(alpha, float) and not self.dtype.is_floating_point:
         raise DTypeError(f"{name}: for integral input tensors, argument alpha must not be a "
                          "floating point number")
+    if isinstance(other, Tensor) and other._requires_grad and grad_mode.enabled:
+        return ew.mul(other, alpha)
+    if isinstance(alpha, Tensor):
+        alpha = _scalar_array(alpha, self)
     if not isinstance(other, Tensor):
         return other * alpha
-    if other._requires_grad and grad_mode.enabled:
-        return ew.mul(other, alpha)
     return _make(np.multiply(other._data, alpha))  # the optimizer path: p.add_(g, alpha=-lr)
 
 
 @tensor_method("add_")
 def add_(self: Tensor, other, *, alpha=1) -> Tensor:
     """``self += alpha * other`` in place (``other`` broadcast to ``self``'s shape)."""
-    if alpha != 1:
+    if not _is_one(alpha):
         other = _scaled(_operand(other, "add_"), alpha, self, "add_")
     return _binary_inplace(self, other, "add_", np.add, ew.add, False)
 
@@ -99,7 +128,7 @@ def add_(self: Tensor, other, *, alpha=1) -> Tensor:
 @tensor_method("sub_", "subtract_")
 def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
     """``self -= alpha * other`` in place."""
-    if alpha != 1:
+    if not _is_one(alpha):
         other = _scaled(_operand(other, "sub_"), alpha, self, "sub_")
     return _binary_inplace(self, other, "sub_", np.subtract, ew.sub, False)
 
@@ -232,6 +261,10 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002  PyTorch's
 # ------------------------------------------------------------------------ optimizer helpers
 
 
+def _value(value, self: Tensor):
+    return _scalar_array(value, self) if isinstance(value, Tensor) else value
+
+
 def _ternary_checks(self: Tensor, a: Tensor, b: Tensor, value, name: str) -> None:
     dt = self._data.dtype
     for t in (a, b):
@@ -241,7 +274,7 @@ def _ternary_checks(self: Tensor, a: Tensor, b: Tensor, value, name: str) -> Non
             check_shape(self, t._data.shape, name)
     if a._data.dtype is not dt or b._data.dtype is not dt:
         check_cast(result_type(self, a, b), self.dtype, name)
-    check_operand(self, value, name)
+    _check_scalar(self, value, "value", name)
 
 
 @tensor_method("addcmul_")
@@ -253,8 +286,8 @@ def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
                                   (tensor1, tensor2), False, "addcmul_")
     _ternary_checks(self, tensor1, tensor2, value, "addcmul_")
     tmp = np.multiply(tensor1._data, tensor2._data)
-    if value != 1:
-        tmp *= value
+    if not _is_one(value):
+        tmp *= _value(value, self)
     np.add(self._data, tmp, out=self._data, casting="unsafe")
     bump(self)
     return self
@@ -273,8 +306,8 @@ def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
                                   (tensor1, tensor2), False, "addcdiv_")
     _ternary_checks(self, tensor1, tensor2, value, "addcdiv_")
     tmp = np.true_divide(tensor1._data, tensor2._data)
-    if value != 1:
-        tmp *= value
+    if not _is_one(value):
+        tmp *= _value(value, self)
     np.add(self._data, tmp, out=self._data, casting="unsafe")
     bump(self)
     return self

@@ -98,8 +98,10 @@ def register_view(base: Tensor, view: Tensor) -> None:
     views = getattr(base, "_views", None)
     if views is None:
         views = base._views = []
-    elif len(views) >= 8:
-        views[:] = [w for w in views if w() is not None]
+    else:
+        n = len(views)
+        if n >= 8 and n & (n - 1) == 0:  # drop dead views at 8, 16, 32, ...: amortized O(1)
+            views[:] = [w for w in views if w() is not None]
     views.append(weakref.ref(view))
 
 

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..dtypes import DType
 from ..errors import DTypeError, ShapeError, shape_str
 from ..tensor import Tensor, _make
@@ -21,11 +22,34 @@ _index = operator.index
 
 
 def as_view(out: Tensor, input: Tensor) -> Tensor:
-    """Mark ``out`` as a view of ``input``: shared version counter, ``_base`` the root base."""
+    """Mark ``out`` as a view of ``input``: shared version counter, ``_base`` the root base.
+
+    With grad mode on, the view is also registered with its base, so that an in-place op
+    recorded on the base later gives the view a fresh ``grad_fn`` (a stale one would compute
+    gradients from the base's old history). Registered even when nothing requires grad yet:
+    the in-place op may be what makes the base require grad.
+    """
     out._version = input._version_box()
     base = input._base
-    out._base = input if base is None else base
+    if base is None:
+        base = input
+    out._base = base
+    if grad_mode.enabled:
+        (_register_view or _bind_register_view())(base, out)
     return out
+
+
+_register_view = None
+
+
+def _bind_register_view():
+    """``inplace_views.register_view``, imported on first use: inplace_views imports modules
+    (broadcast, gather_scatter) that import this one."""
+    global _register_view
+    from .inplace_views import register_view
+
+    _register_view = register_view
+    return register_view
 
 
 def shares_data(out: np.ndarray, a: np.ndarray) -> bool:
@@ -175,7 +199,12 @@ def _view_dtype(input: Tensor, dtype: DType) -> Tensor:
     except ValueError as exc:
         raise DTypeError(f"view: cannot view {input.dtype.name}{shape_str(a.shape)} as "
                          f"{dtype.name}: {exc}") from None
-    return as_view(_make(data), input)
+    # not registered with the base (as_view would): reinterpreted bits have no gradient, and
+    # regenerating such a view from its base's values would give it the base's dtype
+    out = _make(data)
+    out._version = input._version_box()
+    out._base = input if input._base is None else input._base
+    return out
 
 
 @tensor_method("view_as")

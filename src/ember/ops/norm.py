@@ -18,14 +18,17 @@ ops, with ``xhat = (x - mean) * rstd``, ``gh = g * weight`` and means over ``dim
     dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat))
     dweight = sum_to(g * xhat),  dbias = sum_to(g)
 
-Under ``create_graph=True`` the vjp recomputes ``mean`` and ``rstd`` from ``x`` with ember
-ops, so the result is differentiable again (exact higher-order gradients); otherwise it reuses
-the saved ones. Attributes: ``dims`` (tuple of non-negative ints), ``eps``, ``has_weight``,
+Under ``create_graph=True`` the vjp is exactly that formula in ember ops, with ``mean`` and
+``rstd`` recomputed from ``x`` so the result is differentiable again (exact higher-order
+gradients). A first-order backward instead runs the same formula as one fused NumPy kernel,
+the primitive ``norm_backward`` (~7 passes over ``x`` instead of ~20 ember ops), reusing the
+saved statistics. Attributes: ``dims`` (tuple of non-negative ints), ``eps``, ``has_weight``,
 ``has_bias``. Tests check each op equals its composite, value and gradient.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,6 +40,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .elementwise import add, mul, rsqrt, sub
 from .reduce_stats import mean as _mean
 from .registry import Op, TensorSpec, apply
+from .rnn import apply_multi
 
 # ------------------------------------------------------------------------ statistics
 
@@ -45,12 +49,31 @@ def _keep_shape(shape: tuple, dims: tuple) -> tuple:
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@functools.lru_cache(maxsize=256)
+def _reduce_subscripts(ndim: int, dims: tuple, operands: int) -> str:
+    """einsum subscripts multiplying ``operands`` arrays and summing out ``dims``."""
+    ins = _LETTERS[:ndim]
+    return ",".join([ins] * operands) + "->" + "".join(c for i, c in enumerate(ins)
+                                                     if i not in dims)
+
+
+def _sum_product(dims: tuple, shape: tuple, *arrays) -> np.ndarray:
+    """``sum(prod(arrays), dims)`` with keepdim shape ``shape``; einsum reads the operands
+    once and allocates no product temporary (2-5x faster than ``(a * b).sum(dims)``)."""
+    sub = _reduce_subscripts(arrays[0].ndim, dims, len(arrays))
+    return np.einsum(sub, *arrays).reshape(shape)
+
+
 def _stats_forward(x: np.ndarray, *, dims: tuple) -> np.ndarray:
-    out = np.empty((2,) + _keep_shape(x.shape, dims), dtype=x.dtype)
-    np.mean(x, axis=dims, keepdims=True, out=out[0])
-    centered = x - out[0]
-    centered *= centered
-    np.mean(centered, axis=dims, keepdims=True, out=out[1])  # two passes: no cancellation
+    keep = _keep_shape(x.shape, dims)
+    n = max(math.prod(x.shape[d] for d in dims), 1)
+    out = np.empty((2,) + keep, dtype=x.dtype)
+    out[0] = _sum_product(dims, keep, x) / n
+    centered = x - out[0]  # two passes: no cancellation in E[x^2] - E[x]^2
+    out[1] = _sum_product(dims, keep, centered, centered) / n
     return out
 
 
@@ -102,24 +125,100 @@ def _normalize_vjp(ctx, g):
     dims, has_weight, has_bias = attrs["dims"], attrs["has_weight"], attrs["has_bias"]
     need = ctx.needs_input_grad
     w = params[0] if has_weight else None
-    if grad_mode.enabled:  # create_graph: statistics as differentiable functions of x
-        mean = _mean(x, dims, keepdim=True)
-        centered = sub(x, mean)
-        rstd = rsqrt(add(_mean(mul(centered, centered), dims, keepdim=True), attrs["eps"]))
-        xhat = mul(centered, rstd)
-    else:
-        xhat = mul(sub(x, mean), rstd)
-    grads = [None, None, None]
-    if need[0]:
+    b = params[-1] if has_bias else None
+    need_w = has_weight and need[3]
+    need_b = has_bias and need[-1]
+    if grad_mode.enabled:
+        dx, dw, db = _composite_grads(g, x, w, b, dims, attrs["eps"], need[0], need_w, need_b)
+    else:  # first order: one fused kernel, a primitive so that tracing records it
+        wanted = (need[0], need_w, need_b)
+        inputs = (g, x, mean, rstd) + ((w,) if has_weight else ())
+        found = iter(apply_multi(NORM_BACKWARD, inputs, dims=dims, wanted=wanted,
+                                 bias_shape=tuple(b.shape) if need_b else None))
+        dx, dw, db = (next(found) if n else None for n in wanted)
+    grads = (dx, None, None)
+    if has_weight:
+        grads += (dw,)
+    if has_bias:
+        grads += (db,)
+    return grads
+
+
+def _composite_grads(g, x, w, b, dims, eps, need_x, need_w, need_b):
+    """The vjp as ember ops, the statistics recomputed from ``x`` so that the result is
+    differentiable again (used under ``create_graph=True``)."""
+    mean = _mean(x, dims, keepdim=True)
+    centered = sub(x, mean)
+    rstd = rsqrt(add(_mean(mul(centered, centered), dims, keepdim=True), eps))
+    xhat = mul(centered, rstd)
+    dx = dw = db = None
+    if need_x:
         gh = mul(g, w) if w is not None else g
         inner = sub(gh, _mean(gh, dims, keepdim=True))
         inner = sub(inner, mul(xhat, _mean(mul(gh, xhat), dims, keepdim=True)))
-        grads[0] = mul(inner, rstd)
-    if has_weight:
-        grads.append(sum_to(mul(g, xhat), w.shape) if need[3] else None)
-    if has_bias:
-        grads.append(sum_to(g, params[-1].shape) if need[-1] else None)
-    return tuple(grads)
+        dx = mul(inner, rstd)
+    if need_w:
+        dw = sum_to(mul(g, xhat), w.shape)
+    if need_b:
+        db = sum_to(g, b.shape)
+    return dx, dw, db
+
+
+# ------------------------------------------------------------------------ backward kernel
+
+
+def _padded(shape: tuple, ndim: int) -> tuple:
+    return (1,) * (ndim - len(shape)) + tuple(shape)
+
+
+def _param_grad(target: tuple, ndim: int, *arrays) -> np.ndarray:
+    """``sum_to(prod(arrays), target)`` with one einsum."""
+    padded = _padded(target, ndim)
+    dims = tuple(i for i in range(ndim) if padded[i] == 1)
+    return _sum_product(dims, padded, *arrays).reshape(target)
+
+
+def _backward_forward(g, x, mean, rstd, *params, dims, wanted, bias_shape):
+    """dx, dweight, dbias (those ``wanted``) of ``normalize`` in NumPy, in ~7 passes over
+    ``x``: with ``t = x - mean``, ``dx = gh * rstd + t * a + c`` where ``gh = g * weight`` and
+    the per-group ``a``, ``c`` come from ``sum(gh)`` and ``sum(gh * t)``. A weight that is
+    constant within each group (batch norm's per-channel weight) is folded into ``a``, ``c``
+    and the scale instead of multiplying ``g``."""
+    w = params[0] if params else None
+    ndim, keep = x.ndim, mean.shape
+    n = max(math.prod(x.shape[d] for d in dims), 1)
+    t = x - mean
+    w_per_group = w is None or all(_padded(w.shape, ndim)[d] == 1 for d in dims)
+    gh = g if w_per_group else g * w
+    outs = []
+    dw = None
+    if wanted[1]:
+        if w_per_group:  # sum(g * xhat) over the group is already per channel
+            dw = _param_grad(w.shape, ndim, _sum_product(dims, keep, g, t) * rstd)
+        else:
+            dw = _param_grad(w.shape, ndim, g, t * rstd)
+    if wanted[0]:
+        sum_g = _sum_product(dims, keep, gh)
+        sum_gt = _sum_product(dims, keep, gh, t)
+        scale = rstd * w if w_per_group and w is not None else rstd
+        a = scale * rstd * rstd * sum_gt * (-1.0 / n)
+        c = scale * sum_g * (-1.0 / n)
+        t *= a
+        t += c
+        if gh is g:
+            t += g * scale
+        else:
+            gh *= scale
+            t += gh
+        outs.append(t)
+    if wanted[1]:
+        outs.append(dw.astype(x.dtype, copy=False))
+    if wanted[2]:
+        outs.append(_param_grad(bias_shape, ndim, g).astype(x.dtype, copy=False))
+    return tuple(outs), None
+
+
+NORM_BACKWARD = Op("norm_backward", _backward_forward, None, None, differentiable=False)
 
 
 def _normalize_infer(x, mean, rstd, *params, dims, eps, has_weight, has_bias):
@@ -145,8 +244,9 @@ def normalize(op: Op, x: Tensor, dims: tuple, eps: float, weight: Tensor | None,
               bias: Tensor | None, stats: tuple | None = None) -> Tensor:
     """``(x - mean) * rstd * weight + bias`` with ``x``'s own statistics over ``dims``.
 
-    ``op`` is :data:`LAYER_NORM`, :data:`BATCH_NORM` or :data:`GROUP_NORM`; ``weight``/``bias`` must already
-    broadcast against ``x``; ``stats`` is ``norm_stats(x, dims)`` if the caller has it.
+    ``op`` is :data:`LAYER_NORM`, :data:`BATCH_NORM` or :data:`GROUP_NORM`; ``weight`` and
+    ``bias`` must already broadcast against ``x``; ``stats`` is ``norm_stats(x, dims)`` if the
+    caller has it.
     """
     if stats is None:
         stats = norm_stats(x, dims)

@@ -20,14 +20,14 @@ record a node when grad mode is on and an input requires grad.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..dtypes import DType, from_numpy_dtype
-from ..errors import EmberError, ShapeError, shape_str
+from ..errors import DTypeError, EmberError, IndexingError, ShapeError
 from ..spec import TensorSpec
 from ..tensor import Tensor, _make
 
@@ -151,8 +151,6 @@ def as_tensor_arg(x, name: str = "input", op: str = "") -> Tensor:
     except EmberError:
         raise
     except Exception:
-        from ..errors import DTypeError
-
         where = f"{op}: " if op else ""
         raise DTypeError(
             f"{where}argument '{name}' must be a Tensor or a number, got {type(x).__name__}"
@@ -165,8 +163,6 @@ def dtype_of_array(a: np.ndarray) -> DType:
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative int; IndexingError naming the op otherwise."""
-    from ..errors import IndexingError
-
     nd = ndim if ndim > 0 else 1  # PyTorch lets 0-d tensors take dim 0 / -1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise IndexingError(f"{op}: dim must be an int, got {type(dim).__name__}")

@@ -2,18 +2,21 @@
 
 The data is scikit-learn's ``load_digits`` (BSD-3-Clause), itself the test part of the UCI
 "Optical Recognition of Handwritten Digits" data set (Alpaydin and Kaynak, 1998). The file was
-made by ``tools/convert_digits.py``; ember never imports scikit-learn.
+made by ``tools/convert_digits.py``; ember never imports scikit-learn. ``Digits`` wraps it as a
+map-style ``Dataset``.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from importlib import resources
 
 import numpy as np
 
 from ...creation import from_numpy
-from ...tensor import Tensor
+from ...tensor import Tensor, _make
+from ..dataset import Dataset, _index_array
 
 DIGITS_NUM_TEST = 359
 """Size of the test split: 20% of each digit's images (rounded), stored last in the file."""
@@ -66,3 +69,48 @@ def load_digits(split: str | None = None, as_tensor: bool = True
     if as_tensor:
         return from_numpy(x), from_numpy(y)
     return x, y
+
+
+class Digits(Dataset):
+    """The embedded 8x8 digits as a map-style dataset of ``(image, label)``.
+
+    Args:
+        train: the 1,438-image training split (True) or the 359-image test split (False); see
+            :func:`load_digits` for how the split was made.
+        transform: applied to each image, a float32 tensor ``[1, 8, 8]`` in ``[0, 1]``.
+        target_transform: applied to each label (a Python int).
+
+    ``.data`` (float32 ``[N, 1, 8, 8]``) and ``.targets`` (int64 ``[N]``) hold the whole split.
+    """
+
+    classes = [str(d) for d in range(10)]
+
+    def __init__(self, train: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None) -> None:
+        if not isinstance(train, bool):
+            raise TypeError(f"Digits: train must be a bool, got {type(train).__name__}")
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        self._images, self._labels = load_digits("train" if train else "test", as_tensor=False)
+        self.data = from_numpy(self._images)
+        self.targets = from_numpy(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __getitem__(self, index: int) -> tuple:
+        index = int(index)
+        image, target = _make(self._images[index]), int(self._labels[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def fetch_batch(self, indices):
+        """``[images [B, 1, 8, 8], labels [B]]`` in one gather (only without transforms)."""
+        if self.transform is not None or self.target_transform is not None:
+            return NotImplemented
+        idx = _index_array(indices, len(self), "Digits")
+        return [_make(self._images[idx]), _make(self._labels[idx])]

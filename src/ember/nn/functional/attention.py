@@ -109,3 +109,238 @@ __all__ = ["linear"]
 # Attention (scaled_dot_product_attention and helpers) goes below this line; it is owned by
 # the attention work and extends ``__all__``.
 # ========================================================================================
+
+# the attention section's own imports
+from ...ops import elementwise as _ew  # noqa: E402
+from ...ops.linalg import matmul as _matmul  # noqa: E402
+from ...ops.nn import softmax as _softmax  # noqa: E402
+from ...ops.reduce_stats import mean as _mean  # noqa: E402
+from ...tensor import _make  # noqa: E402
+from .dropout import dropout as _dropout  # noqa: E402
+
+# ------------------------------------------------------------------------ masks
+
+
+def _attention_arg(x, name: str, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be an ember.Tensor, got {type(x).__name__}")
+    return x
+
+
+def _causal_mask(length: int, source: int, dtype: np.dtype) -> Tensor:
+    """Additive (length, source) mask: 0 on and below the diagonal, -inf above (top-left
+    aligned, like PyTorch's ``ones(L, S).tril()``)."""
+    allowed = np.tri(length, source, dtype=bool)
+    return _make(np.where(allowed, 0, -np.inf).astype(dtype))
+
+
+def _additive_mask(mask, dtype: np.dtype, name: str, op: str, true_means_attend: bool):
+    """``mask`` as a float tensor added to the scores: bool masks become 0 / -inf (which bool
+    value blocks differs between ``scaled_dot_product_attention`` and ``MultiheadAttention``,
+    as in PyTorch); float masks are used as given."""
+    if mask is None:
+        return None
+    mask = _attention_arg(mask, name, op)
+    data = mask._data
+    if data.dtype == np.bool_:
+        blocked = ~data if true_means_attend else data
+        return _make(np.where(blocked, -np.inf, 0).astype(dtype))
+    if data.dtype != dtype:
+        raise DTypeError(f"{op}: {name} must be bool or {np.dtype(dtype).name} like the query, "
+                         f"got {mask.dtype.name}")
+    return mask
+
+
+# ------------------------------------------------------------------------ scaled dot product
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float,
+            scale: float) -> tuple:
+    """softmax(q k^T * scale + mask) (dropped out) @ v over the last two dims; returns
+    (output, attention weights). Scaling q rather than the scores touches fewer elements when
+    the head dim is smaller than the key length."""
+    scores = _matmul(_ew.mul(q, scale), k.transpose(-2, -1))
+    if mask is not None:
+        scores = _ew.add(scores, mask)
+    weights = _softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = _dropout(weights, dropout_p, True)
+    return _matmul(weights, v), weights
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``softmax(query @ key^T * scale + mask) @ value`` over (..., L, E) queries, (..., S, E)
+    keys and (..., S, Ev) values; returns (..., L, Ev).
+
+    attn_mask: bool (True = may attend, as in PyTorch) or float (added to the scores),
+        broadcastable to (..., L, S). is_causal: query i attends to keys 0..i (a top-left
+        aligned lower triangle); not together with ``attn_mask``.
+    dropout_p: dropout on the attention weights, drawn from ember's default generator.
+    scale: default ``1 / sqrt(E)``. enable_gqa: allow fewer key/value heads (dim -3) than
+        query heads, each shared by a group of query heads.
+    """
+    op = "scaled_dot_product_attention"
+    q, k, v = (_attention_arg(t, n, op) for t, n in ((query, "query"), (key, "key"),
+                                                    (value, "value")))
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ShapeError(f"{op}: query, key and value need at least 2 dimensions (..., L, E), "
+                         f"got {shape_str(q.shape)}, {shape_str(k.shape)}, "
+                         f"{shape_str(v.shape)}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ShapeError(f"{op}: expected query (..., L, E), key (..., S, E) and value "
+                         f"(..., S, Ev), got {shape_str(q.shape)}, {shape_str(k.shape)}, "
+                         f"{shape_str(v.shape)}")
+    if not q.dtype.is_floating_point or q.dtype != k.dtype or q.dtype != v.dtype:
+        raise DTypeError(f"{op}: expected query, key and value of one floating-point dtype, "
+                         f"got {q.dtype.name}, {k.dtype.name}, {v.dtype.name}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        if q.shape[-3] % k.shape[-3]:
+            raise ShapeError(f"{op}: with enable_gqa, the query heads ({q.shape[-3]}) must be "
+                             f"a multiple of the key/value heads ({k.shape[-3]})")
+        repeats = q.shape[-3] // k.shape[-3]
+        k = k.repeat_interleave(repeats, dim=-3)
+        v = v.repeat_interleave(repeats, dim=-3)
+    length, source = q.shape[-2], k.shape[-2]
+    dtype = q._data.dtype
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{op}: explicit attn_mask should not be set when is_causal=True")
+        mask = _causal_mask(length, source, dtype)
+    else:
+        mask = _additive_mask(attn_mask, dtype, "attn_mask", op, true_means_attend=True)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    return _attend(q, k, v, mask, dropout_p, scale)[0]
+
+
+# ------------------------------------------------------------------------ multi-head
+
+
+def _check_mha(query, key, value, embed_dim: int, num_heads: int, op: str):
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ShapeError(f"{op}: expected query, key and value all 3-D (batched) or all 2-D "
+                         f"(unbatched), got {shape_str(query.shape)}, {shape_str(key.shape)}, "
+                         f"{shape_str(value.shape)}")
+    if query.shape[-1] != embed_dim:
+        raise ShapeError(f"{op}: was expecting embedding dimension of {embed_dim}, but got "
+                         f"query of shape {shape_str(query.shape)}")
+    if embed_dim % num_heads:
+        raise ShapeError(f"{op}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if tuple(key.shape[:-1]) != tuple(value.shape[:-1]):
+        raise ShapeError(f"{op}: key shape {shape_str(key.shape)} does not match value shape "
+                         f"{shape_str(value.shape)}")
+
+
+def _merged_mask(attn_mask, key_padding_mask, dtype, batch: int, heads: int, length: int,
+                 source: int, op: str):
+    """One additive mask broadcastable to (batch, heads, length, source), or None."""
+    mask = _additive_mask(attn_mask, dtype, "attn_mask", op, true_means_attend=False)
+    if mask is not None:
+        if mask.ndim == 2 and tuple(mask.shape) != (length, source):
+            raise ShapeError(f"{op}: the shape of the 2D attn_mask is {shape_str(mask.shape)}, "
+                             f"but should be {shape_str((length, source))}")
+        if mask.ndim == 3:
+            if tuple(mask.shape) != (batch * heads, length, source):
+                raise ShapeError(f"{op}: the shape of the 3D attn_mask is "
+                                 f"{shape_str(mask.shape)}, but should be "
+                                 f"{shape_str((batch * heads, length, source))}")
+            mask = mask.reshape(batch, heads, length, source)
+        elif mask.ndim != 2:
+            raise ShapeError(f"{op}: attn_mask's dimension {mask.ndim} is not supported "
+                             "(expected 2-D or 3-D)")
+    padding = _additive_mask(key_padding_mask, dtype, "key_padding_mask", op,
+                             true_means_attend=False)
+    if padding is not None:
+        if tuple(padding.shape) != (batch, source):
+            raise ShapeError(f"{op}: expected key_padding_mask of shape "
+                             f"{shape_str((batch, source))}, got {shape_str(padding.shape)}")
+        padding = padding.reshape(batch, 1, 1, source)
+        mask = padding if mask is None else _ew.add(mask, padding)
+    return mask
+
+
+def _split_heads(x: Tensor, heads: int, batch_first: bool) -> Tensor:
+    """(L, N, E) or, batch first, (N, L, E) -> (N, heads, L, E // heads)."""
+    a, b, e = x.shape
+    x = x.reshape(a, b, heads, e // heads)
+    return x.permute(0, 2, 1, 3) if batch_first else x.permute(1, 2, 0, 3)
+
+
+def multi_head_attention_forward(
+        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+        out_proj_bias: Tensor | None, training: bool = True,
+        key_padding_mask: Tensor | None = None, need_weights: bool = True,
+        attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False,
+        q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+        v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+        static_v: Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False, *, batch_first: bool = False) -> tuple:
+    """The forward of ``nn.MultiheadAttention``, with PyTorch's arguments; returns
+    ``(output, weights)``, ``weights`` None unless ``need_weights``.
+
+    Inputs are (L, N, E) (or (N, L, E) with the ember-only ``batch_first=True``, which saves
+    the two transposes PyTorch's module makes) or unbatched (L, E). Masks: bool True = may NOT
+    attend (PyTorch's MultiheadAttention convention), float masks are added to the scores;
+    ``attn_mask`` (L, S) or (N * num_heads, L, S), ``key_padding_mask`` (N, S). ``is_causal``
+    is a hint, as in PyTorch: ``attn_mask`` must still be given, and is what is applied.
+    Weights are averaged over heads unless ``average_attn_weights=False``. Not supported:
+    ``bias_k``/``bias_v``, ``add_zero_attn``, ``static_k``/``static_v``.
+    """
+    op = "multi_head_attention_forward"
+    if bias_k is not None or bias_v is not None or add_zero_attn:
+        raise NotImplementedError(f"{op}: bias_k/bias_v and add_zero_attn are not supported")
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError(f"{op}: static_k/static_v are not supported")
+    query, key, value = (_attention_arg(t, n, op) for t, n in ((query, "query"), (key, "key"),
+                                                              (value, "value")))
+    embed_dim = embed_dim_to_check
+    _check_mha(query, key, value, embed_dim, num_heads, op)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(f"{op}: need attn_mask if specifying the is_causal hint (e.g. an "
+                           "(L, L) bool mask with True above the diagonal)")
+    unbatched = query.ndim == 2
+    if unbatched:  # a batch of one, put where the layout expects the batch dim
+        axis = 0 if batch_first else 1
+        query, key, value = (t.unsqueeze(axis) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    if use_separate_proj_weight:
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        w_q, w_k, w_v = in_proj_weight.chunk(3)
+    b_q = b_k = b_v = None
+    if in_proj_bias is not None:
+        b_q, b_k, b_v = in_proj_bias.chunk(3)
+    q = linear(query, w_q, b_q)
+    k = linear(key, w_k, b_k)
+    v = linear(value, w_v, b_v)
+    batch_axis = 0 if batch_first else 1
+    batch, length, source = q.shape[batch_axis], q.shape[1 - batch_axis], k.shape[1 - batch_axis]
+    head_dim = embed_dim // num_heads
+    mask = _merged_mask(attn_mask, key_padding_mask, q._data.dtype, batch, num_heads, length,
+                        source, op)
+    out, weights = _attend(_split_heads(q, num_heads, batch_first),
+                           _split_heads(k, num_heads, batch_first),
+                           _split_heads(v, num_heads, batch_first), mask,
+                           dropout_p if training else 0.0, 1.0 / math.sqrt(head_dim))
+    # (N, H, L, hd) -> the input's layout, heads concatenated
+    out = out.permute(0, 2, 1, 3) if batch_first else out.permute(2, 0, 1, 3)
+    out = linear(out.reshape(out.shape[0], out.shape[1], embed_dim), out_proj_weight,
+                 out_proj_bias)
+    if unbatched:
+        out = out.squeeze(batch_axis)
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = _mean(weights, 1)
+    return out, (weights.squeeze(0) if unbatched else weights)
+
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -31,7 +31,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(num_features, "num_features", name)
@@ -42,7 +42,10 @@ class _BatchNorm(Module):
         dtype = dtype if dtype is not None else get_default_dtype()
         if affine:
             self.weight = Parameter(empty(num_features, dtype=dtype))
-            self.bias = Parameter(empty(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(empty(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -67,8 +70,9 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, and ``weight`` to 1 and ``bias`` to 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input(self, input: Tensor) -> None:
@@ -101,7 +105,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
     def describe(self) -> str:
         return f"{type(self).__name__} {self.num_features}"
@@ -112,7 +117,8 @@ class BatchNorm1d(_BatchNorm):
 
     In training the batch statistics normalize the input and update ``running_mean`` and
     ``running_var`` (``momentum=None``: a cumulative average over all batches so far); in
-    eval mode the running statistics are used.
+    eval mode the running statistics are used. ``bias=False`` (keyword-only, as in PyTorch
+    2.13) keeps the per-channel weight but no bias.
     """
 
     _ranks = (2, 3)
@@ -175,7 +181,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
     def describe(self) -> str:
         return f"LayerNorm {shape_str(self.normalized_shape)}"
@@ -187,7 +193,7 @@ class GroupNorm(Module):
     ``bias`` (init 0) when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None) -> None:
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         _positive_int(num_groups, "num_groups", "GroupNorm")
         _positive_int(num_channels, "num_channels", "GroupNorm")
@@ -201,7 +207,10 @@ class GroupNorm(Module):
         dtype = dtype if dtype is not None else get_default_dtype()
         if affine:
             self.weight = Parameter(empty(num_channels, dtype=dtype))
-            self.bias = Parameter(empty(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(empty(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -209,8 +218,9 @@ class GroupNorm(Module):
 
     def reset_parameters(self) -> None:
         """``weight`` to 1 and ``bias`` to 0."""
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -221,7 +231,8 @@ class GroupNorm(Module):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
     def describe(self) -> str:
         return f"GroupNorm {self.num_groups}x{self.num_channels}"

@@ -1,0 +1,134 @@
+"""Activation functions: relu, leaky_relu, elu, gelu, silu, softplus.
+
+(sigmoid and tanh are math functions in ``unary.py``, as ``torch.sigmoid``/``torch.tanh``.)
+Each is one primitive for speed, with its vjp written with ember ops; ``nn.functional`` wraps
+these with PyTorch's ``inplace=`` arguments.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend.special import erf as _special_erf
+from ..tensor import Tensor
+from .operands import cast, float_arg, same_spec, tensor_arg
+from .registry import Op, apply, tensor_method
+from .selection import where
+from .unary import erf, exp, sigmoid, sigmoid_forward, tanh
+
+RELU = Op("relu", lambda a: np.maximum(a, 0, dtype=a.dtype),
+          lambda ctx, g: (g * cast(ctx.out > 0, g.dtype),), same_spec, save=(), save_out=True)
+
+
+def _leaky_forward(a, *, negative_slope):
+    return np.where(a > 0, a, a * np.asarray(negative_slope, a.dtype))
+
+
+LEAKY_RELU = Op("leaky_relu", _leaky_forward,
+                lambda ctx, g: (where(ctx.inputs[0] > 0, g,
+                                      g * ctx.attrs["negative_slope"]),), same_spec)
+
+
+def _elu_forward(a, *, alpha):
+    return np.where(a > 0, a, np.expm1(np.minimum(a, 0)) * np.asarray(alpha, a.dtype))
+
+
+ELU = Op("elu", _elu_forward,
+         lambda ctx, g: (where(ctx.inputs[0] > 0, g, g * (ctx.out + ctx.attrs["alpha"])),),
+         same_spec, save_out=True)
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu_forward(a, *, approximate):
+    if approximate == "tanh":
+        inner = np.tanh((a + 0.044715 * a * a * a) * np.asarray(_SQRT_2_OVER_PI, a.dtype))
+        return (0.5 * a * (1 + inner)).astype(a.dtype, copy=False)
+    cdf = 0.5 * (1 + _special_erf(a * np.asarray(_INV_SQRT_2, a.dtype)))
+    return (a * cdf).astype(a.dtype, copy=False)
+
+
+def _gelu_vjp(ctx, g):
+    x = ctx.inputs[0]
+    if ctx.attrs["approximate"] == "tanh":
+        inner = (x + 0.044715 * x * x * x) * _SQRT_2_OVER_PI
+        t = tanh(inner)
+        d_inner = (1 + 3 * 0.044715 * x * x) * _SQRT_2_OVER_PI
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
+    cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
+    pdf = exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf),)
+
+
+GELU = Op("gelu", _gelu_forward, _gelu_vjp, same_spec)
+
+
+def _silu_vjp(ctx, g):
+    x = ctx.inputs[0]
+    s = sigmoid(x)
+    return (g * s * (1 + x * (1 - s)),)
+
+
+SILU = Op("silu", lambda a: a * sigmoid_forward(a), _silu_vjp, same_spec)
+
+
+def _softplus_forward(a, *, beta, threshold):
+    bx = a * np.asarray(beta, a.dtype)
+    soft = np.logaddexp(0, bx).astype(a.dtype, copy=False) / np.asarray(beta, a.dtype)
+    return np.where(bx > threshold, a, soft)
+
+
+def _softplus_vjp(ctx, g):
+    x = ctx.inputs[0]
+    beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
+    return (where(x * beta > threshold, g, g * sigmoid(x * beta)),)
+
+
+SOFTPLUS = Op("softplus", _softplus_forward, _softplus_vjp, same_spec)
+
+
+@tensor_method("relu")
+def relu(input) -> Tensor:
+    """max(input, 0)."""
+    return apply(RELU, (tensor_arg(input, "relu"),))
+
+
+@tensor_method("leaky_relu")
+def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input``."""
+    return apply(LEAKY_RELU, (float_arg(input, "leaky_relu"),),
+                 negative_slope=float(negative_slope))
+
+
+@tensor_method("elu")
+def elu(input, alpha: float = 1.0) -> Tensor:
+    """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+    return apply(ELU, (float_arg(input, "elu"),), alpha=float(alpha))
+
+
+@tensor_method("gelu")
+def gelu(input, approximate: str = "none") -> Tensor:
+    """GELU, exact (``approximate='none'``, with erf) or the tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return apply(GELU, (float_arg(input, "gelu"),), approximate=approximate)
+
+
+@tensor_method("silu")
+def silu(input) -> Tensor:
+    """x * sigmoid(x) (a.k.a. swish)."""
+    return apply(SILU, (float_arg(input, "silu"),))
+
+
+@tensor_method("softplus")
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold`` for stability."""
+    return apply(SOFTPLUS, (float_arg(input, "softplus"),), beta=float(beta),
+                 threshold=float(threshold))
+
+
+__all__ = ["relu", "leaky_relu", "elu", "gelu", "silu", "softplus"]
