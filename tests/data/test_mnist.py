@@ -199,7 +199,7 @@ def test_download_server_down(tmp_path, monkeypatch):
         MNIST(tmp_path, download=True)
     message = str(info.value)
     assert f"{dead}train-images-idx3-ubyte.gz" in message and "refused" in message.lower()
-    assert isinstance(info.value, RuntimeError)
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, OSError)
 
 
 # ------------------------------------------------------------------ the real data

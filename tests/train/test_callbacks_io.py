@@ -154,9 +154,10 @@ def test_tensorboard_tags_steps_and_directories(tmp_path, monkeypatch):
     train_w, val_w = _FakeWriter.made
     assert train_w.log_dir == os.path.join(str(tmp_path), "train")
     assert val_w.log_dir == os.path.join(str(tmp_path), "validation")
+    loss, val_loss = history.history["loss"], history.history["val_loss"]
     assert [s for s in train_w.scalars if s[0] == "epoch_loss"] == [
-        ("epoch_loss", history.history["loss"][0], 0), ("epoch_loss", history.history["loss"][1], 1)]
-    assert val_w.scalars == [("epoch_loss", v, i) for i, v in enumerate(history.history["val_loss"])]
+        ("epoch_loss", loss[0], 0), ("epoch_loss", loss[1], 1)]
+    assert val_w.scalars == [("epoch_loss", v, i) for i, v in enumerate(val_loss)]
     assert [s[2] for s in train_w.scalars if s[0] == "batch_loss"] == [1, 2]
     assert train_w.closed and val_w.closed
 

@@ -32,7 +32,8 @@ def test_fit_reduces_loss_and_learns_separable_problem():
 def test_history_keys_and_lengths():
     x, y = blobs(40)
     trainer = train.Trainer(mlp())
-    trainer.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy", "top_k_accuracy"])
+    trainer.compile("sgd", "sparse_categorical_crossentropy",
+                    metrics=["accuracy", "top_k_accuracy"])
     history = trainer.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0)
     assert isinstance(history, train.History)
     assert trainer.history is history
@@ -252,3 +253,22 @@ def test_multi_input_model_takes_a_tuple_of_arrays():
     history = model.fit((x[:, :2], x[:, 2:]), y, epochs=2, verbose=0)
     assert math.isfinite(history.history["loss"][-1])
     assert model.predict((x[:, :2], x[:, 2:]), verbose=0).shape == (20, 3)
+
+
+def test_fit_on_ember_dataloader():
+    data = pytest.importorskip("ember.data", reason="ember.data.DataLoader not available")
+    x, y = blobs(30, seed=6)
+    loader = data.DataLoader(data.TensorDataset(ember.from_numpy(x), ember.from_numpy(y)),
+                             batch_size=8, shuffle=False)
+    a, b = mlp(seed=1), mlp(seed=2)
+    same_weights(a, b)
+    ta, tb = train.Trainer(a), train.Trainer(b)
+    for t in (ta, tb):
+        t.compile(optim.SGD(t.parameters(), lr=0.1), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    steps = []
+    probe = train.LambdaCallback(on_train_begin=lambda logs: steps.append(probe.params["steps"]))
+    ha = ta.fit(loader, epochs=2, validation_data=loader, callbacks=[probe], verbose=0)
+    hb = tb.fit(x, y, batch_size=8, epochs=2, validation_data=(x, y), shuffle=False, verbose=0)
+    assert steps == [4]
+    assert ha.history == hb.history

@@ -38,7 +38,8 @@ class ModelCheckpoint(MonitorCallback):
     ember.io.checkpoint.load(path))``); otherwise a resumable training checkpoint
     ``{"model": state_dict, "optimizer": optimizer.state_dict(), "epoch": n}`` (n 1-based,
     the epoch just finished). ember checkpoints never pickle, so the architecture is not
-    saved (unlike Keras' ``.keras`` files): rebuild the module in code. ``save_freq`` is ``"epoch"`` or a number of batches. ``initial_value_threshold`` is the
+    saved (unlike Keras' ``.keras`` files): rebuild the module in code.
+    ``save_freq`` is ``"epoch"`` or a number of batches. ``initial_value_threshold`` is the
     value the first save must beat.
     """
 

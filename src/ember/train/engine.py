@@ -19,8 +19,16 @@ from ..nn.module import Module
 from ..tensor import Tensor, _make
 from . import registry
 from .callbacks import Callback, CallbackList
-from .data_adapter import (ArrayBatches, Epochs, IterableBatches, batch_size_of,
-                           check_batch_size, is_array_input, num_batches, unpack)
+from .data_adapter import (
+    ArrayBatches,
+    Epochs,
+    IterableBatches,
+    batch_size_of,
+    check_batch_size,
+    is_array_input,
+    num_batches,
+    unpack,
+)
 from .history import History
 from .metrics import Mean
 

@@ -22,8 +22,11 @@ __all__ = ["DownloadError", "download_file", "md5sum"]
 _CHUNK = 1 << 20
 
 
-class DownloadError(EmberError, RuntimeError):
-    """No mirror delivered a file with the expected checksum (the message lists each try)."""
+class DownloadError(EmberError, OSError, RuntimeError):
+    """No mirror delivered a file with the expected checksum (the message lists each try).
+
+    A RuntimeError as torchvision's download errors, and an OSError like other I/O failures,
+    so either ``except`` catches it."""
 
 
 def md5sum(path: str | os.PathLike) -> str:
