@@ -37,3 +37,13 @@ from .io import load, save
 bool = bool_  # noqa: A001  ember.bool, as torch.bool
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ember.train (the Keras-style API) is imported on first use: it pulls in callbacks,
+    # metrics and the progress bar, which a plain PyTorch-style script never needs
+    if name == "train":
+        import importlib
+
+        return importlib.import_module(".train", __name__)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
