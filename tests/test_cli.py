@@ -147,6 +147,7 @@ def test_check_fails_when_accuracy_is_too_low(capsys, tmp_path):
 
 def test_other_model_and_optimizer_and_fixed_seed(capsys, tmp_path):
     argv = ["train", "--model", "mlp", "--optimizer", "adam", "--epochs", "1", "--seed", "3",
+            "--batch-size", "256",
             "--quiet", "--no-tensorboard"]
     status, out, _ = run(capsys, *argv, "--output-dir", str(tmp_path / "a"))
     assert status == 0

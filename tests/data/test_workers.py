@@ -360,9 +360,9 @@ KEYBOARD_INTERRUPT_SCRIPT = textwrap.dedent("""
             return i
 
     it = iter(DataLoader(Slow(), batch_size=1, num_workers=2))
-    next(it)
-    print(*it.worker_pids, flush=True)
     try:
+        next(it)
+        print(*it.worker_pids, flush=True)  # inside the try: the signal may come right after
         for _ in it:
             pass
     except KeyboardInterrupt:

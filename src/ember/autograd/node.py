@@ -13,9 +13,11 @@ tensor itself (which accumulates into ``.grad``), or None when it does not requi
 
 from __future__ import annotations
 
+from .. import tensor as _tensor  # the module, not _make: tensor.py imports this package
 from ..dtypes import from_numpy_dtype
 from ..errors import AutogradError, shape_str
 from ..spec import TensorSpec
+from . import grad_mode
 
 _new = object.__new__
 
@@ -32,21 +34,47 @@ class Node:
         node = _new(cls)
         node.op = op
         node.attrs = attrs
-        node.edges = tuple([t._node if t._node is not None else (t if t._requires_grad else None)
-                            for t in inputs])
         save = op.save
-        if save is None:
-            node._inputs = inputs
-            node._versions = tuple([t._version[0] if t._version else 0 for t in inputs])
-        elif not save:
-            # only shapes and dtypes, as plain tuples; TensorSpecs are built at backward time
-            node._inputs = tuple([(t._data.shape, t._data.dtype) for t in inputs])
-            node._versions = None
+        n = len(inputs)
+        if n <= 2 and (save is None or not save):
+            # the common cases spelled out: a comprehension is a frame of its own on 3.11
+            a = inputs[0]
+            ea = a._node if a._node is not None else (a if a._requires_grad else None)
+            if n == 2:
+                b = inputs[1]
+                node.edges = (ea, b._node if b._node is not None
+                              else (b if b._requires_grad else None))
+                if save is None:
+                    node._inputs = inputs
+                    node._versions = (a._version[0] if a._version else 0,
+                                      b._version[0] if b._version else 0)
+                else:
+                    node._inputs = ((a._data.shape, a._data.dtype),
+                                    (b._data.shape, b._data.dtype))
+                    node._versions = None
+            else:
+                node.edges = (ea,)
+                if save is None:
+                    node._inputs = inputs
+                    node._versions = (a._version[0] if a._version else 0,)
+                else:
+                    node._inputs = ((a._data.shape, a._data.dtype),)
+                    node._versions = None
         else:
-            node._inputs = tuple([t if i in save else (t._data.shape, t._data.dtype)
-                                  for i, t in enumerate(inputs)])
-            node._versions = tuple([(t._version[0] if t._version else 0) if i in save else None
-                                    for i, t in enumerate(inputs)])
+            node.edges = tuple([t._node if t._node is not None
+                                else (t if t._requires_grad else None) for t in inputs])
+            if save is None:
+                node._inputs = inputs
+                node._versions = tuple([t._version[0] if t._version else 0 for t in inputs])
+            elif not save:
+                # only shapes and dtypes, as plain tuples; TensorSpecs are built at backward
+                node._inputs = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+                node._versions = None
+            else:
+                node._inputs = tuple([t if i in save else (t._data.shape, t._data.dtype)
+                                      for i, t in enumerate(inputs)])
+                node._versions = tuple([(t._version[0] if t._version else 0) if i in save
+                                        else None for i, t in enumerate(inputs)])
         node._out_data = out_data if op.save_out else None
         node._out_version = out_box
         node.pre_hooks = None
@@ -64,7 +92,13 @@ class Node:
         mask = self._mask
         if mask is not None:
             return mask
-        return tuple([e is not None for e in self.edges])
+        edges = self.edges
+        n = len(edges)
+        if n == 2:
+            return (edges[0] is not None, edges[1] is not None)
+        if n == 1:
+            return (edges[0] is not None,)
+        return tuple([e is not None for e in edges])
 
     # --- what a vjp reads --------------------------------------------------------------
     @property
@@ -106,13 +140,18 @@ class Node:
                 f"[{self._out_data.dtype} {shape_str(self._out_data.shape)}] was changed "
                 "after it was computed. Use an out-of-place op or .clone() it first."
             )
-        from ..tensor import _make
-        from . import grad_mode
-
         recording = grad_mode.enabled
-        out = _make(self._out_data, recording, self if recording else None)
+        out = _tensor._make(self._out_data, recording, self if recording else None)
         out._version = box
         return out
+
+    @property
+    def workspace(self):
+        """What a multi-output op's forward kept for its backward (``registry.apply_multi``):
+        the arrays besides the saved inputs, as the forward returned them."""
+        if self._inputs is None:
+            self._raise_freed()
+        return self._out_data
 
     @property
     def freed(self) -> bool:
@@ -125,6 +164,23 @@ class Node:
         if self.op is OUTPUT_SELECT:
             return self.edges[0].name
         return self.op.backward_name
+
+    @classmethod
+    def output_select(cls, fn_node: Node, index: int, n_outputs: int) -> Node:
+        """The node standing for output ``index`` of the multi-output node ``fn_node``: the
+        engine files the gradient it receives in that slot of ``fn_node``'s gradient list."""
+        node = _new(cls)
+        node.op = OUTPUT_SELECT
+        node.attrs = {"index": index, "n_outputs": n_outputs}
+        node.edges = (fn_node,)
+        node._inputs = ()
+        node._versions = None
+        node._out_data = None
+        node._out_version = None
+        node.pre_hooks = None
+        node.retained = None
+        node._mask = None
+        return node
 
     def _raise_freed(self):
         raise AutogradError(

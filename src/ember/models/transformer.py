@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..tensor import Tensor
-from ._checks import positive_int
-from ._tokens import check_tokens
+from ._checks import check_tokens, positive_int
 
 
 class TransformerTagger(nn.Module):

@@ -29,12 +29,20 @@ from .unary import log, neg, trunc
 
 # ------------------------------------------------------------------------ arithmetic
 
-ADD = Op("add", np.add, lambda ctx, g: (sum_to(g, ctx.inputs[0].shape),
-                                        sum_to(g, ctx.inputs[1].shape)),
-         binary_spec("add"), save=())
-SUB = Op("sub", np.subtract, lambda ctx, g: (sum_to(g, ctx.inputs[0].shape),
-                                             sum_to(neg(g), ctx.inputs[1].shape)),
-         binary_spec("sub"), save=())
+
+def _add_vjp(ctx, g):
+    a, b = ctx.inputs  # read once: each read builds the inputs' TensorSpecs
+    return sum_to(g, a.shape), sum_to(g, b.shape)
+
+
+def _sub_vjp(ctx, g):
+    a, b = ctx.inputs
+    na, nb = ctx.needs_input_grad
+    return (sum_to(g, a.shape) if na else None, sum_to(neg(g), b.shape) if nb else None)
+
+
+ADD = Op("add", np.add, _add_vjp, binary_spec("add"), save=())
+SUB = Op("sub", np.subtract, _sub_vjp, binary_spec("sub"), save=())
 
 
 def _mul_vjp(ctx, g):

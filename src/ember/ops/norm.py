@@ -39,8 +39,7 @@ from ..tensor import Tensor
 from .broadcast import broadcast_shapes, sum_to
 from .elementwise import add, mul, rsqrt, sub
 from .reduce_stats import mean as _mean
-from .registry import Op, TensorSpec, apply
-from .rnn import apply_multi
+from .registry import Op, TensorSpec, apply, apply_multi
 
 # ------------------------------------------------------------------------ statistics
 

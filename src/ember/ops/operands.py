@@ -86,6 +86,14 @@ def binary_operands(a, b, op_name: str) -> tuple[Tensor, Tensor]:
             return a, b
         dt = result_type(a, b)
         return (a if a.dtype is dt else cast(a, dt)), (b if b.dtype is dt else cast(b, dt))
+    # A Python int or float beside a floating tensor never changes its dtype (a number wins
+    # only when of a higher category), so result_type can be skipped: the path of x * 2.0.
+    # `type(...) is` leaves bools and NumPy scalars to the general path.
+    if a_is_t:
+        if (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+            return a, _make(np.array(b, dtype=a._data.dtype))
+    elif b_is_t and (type(a) is float or type(a) is int) and b._data.dtype.kind == "f":
+        return _make(np.array(a, dtype=b._data.dtype)), b
     try:
         if a_is_t:
             dt = result_type(a, b)
@@ -106,7 +114,8 @@ def binary_operands(a, b, op_name: str) -> tuple[Tensor, Tensor]:
 
 def binary(op: Op, a, b) -> Tensor:
     """Run the binary ``op`` on promoted operands."""
-    a, b = binary_operands(a, b, op.name)
+    if type(a) is not Tensor or type(b) is not Tensor or a._data.dtype is not b._data.dtype:
+        a, b = binary_operands(a, b, op.name)
     return apply(op, (a, b))
 
 

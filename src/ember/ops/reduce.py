@@ -174,7 +174,10 @@ def _sum_vjp(ctx, g):
     return (expand_reduced(g, a.shape, ctx.attrs["dim"], ctx.attrs["keepdim"]),)
 
 
-SUM = Op("sum", lambda a, *, dim, keepdim, dtype: a.sum(axis=dim, dtype=dtype, keepdims=keepdim),
+_add_reduce = np.add.reduce  # what ndarray.sum calls, minus its Python wrapper
+
+
+SUM = Op("sum", lambda a, *, dim, keepdim, dtype: _add_reduce(a, dim, dtype, None, keepdim),
          _sum_vjp, _reduce_infer, save=())
 
 
@@ -194,9 +197,9 @@ def _accumulate_dtype(x: Tensor, dtype):
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (int, tuple of ints, or None for all). Integer and bool tensors sum
     to int64 unless ``dtype`` is given; the sum over an empty dimension is 0."""
-    x = _arg(input, "sum")
-    dims = reduce_dims(dim, x._data.ndim, "sum")
-    if dtype is not None or not x.dtype.is_floating_point:
+    x = input if type(input) is Tensor else _arg(input, "sum")
+    dims = None if dim is None else reduce_dims(dim, x._data.ndim, "sum")
+    if dtype is not None or x._data.dtype.kind != "f":
         x, acc = _accumulate_dtype(x, dtype)
     else:
         acc = None

@@ -78,7 +78,14 @@ CHECK_INFER = False
 def apply(op: Op, inputs: tuple, **attrs) -> Tensor:
     """Run ``op`` eagerly on Tensors ``inputs``; record an autograd node when needed."""
     try:
-        data = op.forward(*[t._data for t in inputs], **attrs)
+        # one and two inputs spelled out: a list comprehension is a frame of its own on 3.11
+        n = len(inputs)
+        if n == 2:
+            data = op.forward(inputs[0]._data, inputs[1]._data, **attrs)
+        elif n == 1:
+            data = op.forward(inputs[0]._data, **attrs)
+        else:
+            data = op.forward(*[t._data for t in inputs], **attrs)
     except EmberError:
         raise
     except Exception as exc:  # NumPy's own complaint becomes an ember error naming the op
@@ -97,6 +104,29 @@ def apply(op: Op, inputs: tuple, **attrs) -> Tensor:
                     return out
                 return _make(data, True, Node.record(op, inputs, attrs, data))
     return _make(data)
+
+
+def apply_multi(op: Op, inputs: tuple, **attrs) -> tuple:
+    """Run a multi-output ``op`` eagerly and return its outputs as a tuple of Tensors.
+
+    ``op.forward`` returns ``(outputs, workspace)``: the output arrays, and whatever arrays
+    its vjp needs besides the saved inputs (read there as ``ctx.workspace``; freed with the
+    node). The vjp receives one gradient per output, None for an output nothing depended on.
+    """
+    try:
+        outs, workspace = op.forward(*[t._data for t in inputs], **attrs)
+    except EmberError:
+        raise
+    except Exception as exc:
+        raise explain_failure(op, inputs, attrs, exc) from None
+    if grad_mode.enabled and op.differentiable:
+        for t in inputs:
+            if t._requires_grad:
+                n = len(outs)
+                node = Node.record(op, inputs, dict(attrs, n_outputs=n), workspace)
+                select = Node.output_select
+                return tuple([_make(a, True, select(node, k, n)) for k, a in enumerate(outs)])
+    return tuple([_make(a) for a in outs])
 
 
 def _check_infer(op: Op, inputs: tuple, attrs: dict, data: np.ndarray) -> None:

@@ -23,40 +23,14 @@ from __future__ import annotations
 
 from ..autograd import grad_mode
 from ..autograd.engine import grad as _autograd_grad
-from ..autograd.function import _output_node
-from ..autograd.node import Node
 from ..backend import rnn as _kernels
-from ..errors import EmberError
 from ..tensor import Tensor, _make
 from .elementwise import add, mul, relu, sigmoid, sub, tanh
 from .linalg import matmul
 from .movement_join import stack
 from .movement_split import chunk, unbind
 from .movement_view import transpose
-from .registry import Op, TensorSpec, explain_failure
-
-
-def apply_multi(op: Op, inputs: tuple, **attrs) -> tuple:
-    """Run a multi-output ``op`` eagerly: ``op.forward`` returns ``(outputs, workspace)``;
-    the workspace (arrays its backward reads) is kept on the node and freed with it."""
-    try:
-        outs, workspace = op.forward(*[t._data for t in inputs], **attrs)
-    except EmberError:
-        raise
-    except Exception as exc:
-        raise explain_failure(op, inputs, attrs, exc) from None
-    if grad_mode.enabled and any(t._requires_grad for t in inputs):
-        n = len(outs)
-        node = Node.record(op, inputs, dict(attrs, n_outputs=n), workspace)
-        return tuple(_make(a, True, _output_node(node, k, n)) for k, a in enumerate(outs))
-    return tuple(_make(a) for a in outs)
-
-
-def _workspace(ctx):
-    # apply_multi stores the kernel's workspace where a single-output op keeps its output
-    if ctx.freed:
-        ctx._raise_freed()
-    return ctx._out_data
+from .registry import Op, TensorSpec, apply_multi
 
 
 def _composite_vjp(ctx, grads, composite) -> tuple:
@@ -119,7 +93,7 @@ def _lstm_vjp(ctx, grads):
     if grad_mode.enabled:
         return _composite_vjp(ctx, grads, lstm_composite)
     _, h0, c0, w_hh = ctx.inputs
-    acts, cs, tanh_cs, hs = _workspace(ctx)
+    acts, cs, tanh_cs, hs = ctx.workspace
     d_hs, d_hn, d_cn = grads
     result = _kernels.lstm_backward(_data(d_hs), _data(d_hn), _data(d_cn), h0._data, c0._data,
                                     w_hh._data, hs, (acts, cs, tanh_cs))
@@ -169,7 +143,7 @@ def _gru_vjp(ctx, grads):
         return _composite_vjp(ctx, grads, gru_composite)
     inputs = ctx.inputs
     h0, w_hh = inputs[1], inputs[2]
-    acts, hn_proj, hs = _workspace(ctx)
+    acts, hn_proj, hs = ctx.workspace
     need = ctx.needs_input_grad
     has_bias = len(inputs) > 3
     d_x, d_h0, d_w, d_b = _kernels.gru_backward(_data(grads[0]), _data(grads[1]), h0._data,
@@ -212,7 +186,7 @@ def _rnn_vjp(ctx, grads):
     if grad_mode.enabled:
         return _composite_vjp(ctx, grads, rnn_composite)
     _, h0, w_hh = ctx.inputs
-    (hs,) = _workspace(ctx)
+    (hs,) = ctx.workspace
     result = _kernels.rnn_backward(_data(grads[0]), _data(grads[1]), h0._data, w_hh._data, hs,
                                    ctx.attrs["nonlinearity"])
     return _wrap(result, ctx.needs_input_grad)
@@ -228,4 +202,4 @@ def rnn_sequence(xproj: Tensor, h0: Tensor, w_hh: Tensor, nonlinearity: str = "t
 
 
 __all__ = ["lstm_sequence", "gru_sequence", "rnn_sequence", "lstm_composite", "gru_composite",
-           "rnn_composite", "apply_multi"]
+           "rnn_composite"]

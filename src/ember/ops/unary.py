@@ -49,8 +49,14 @@ ACOS = Op("acos", np.arccos, lambda ctx, g: (neg(g) * rsqrt(1 - square(ctx.input
 ATAN = Op("atan", np.arctan, lambda ctx, g: (g / (square(ctx.inputs[0]) + 1),), same_spec)
 SINH = Op("sinh", np.sinh, lambda ctx, g: (g * cosh(ctx.inputs[0]),), same_spec)
 COSH = Op("cosh", np.cosh, lambda ctx, g: (g * sinh(ctx.inputs[0]),), same_spec)
-TANH = Op("tanh", np.tanh, lambda ctx, g: (g * (1 - ctx.out * ctx.out),), same_spec,
-          save=(), save_out=True)
+
+
+def _tanh_vjp(ctx, g):
+    out = ctx.out  # read once: each read checks the version and wraps the saved array
+    return (g * (1 - out * out),)
+
+
+TANH = Op("tanh", np.tanh, _tanh_vjp, same_spec, save=(), save_out=True)
 
 
 def sigmoid_forward(a):
@@ -63,8 +69,12 @@ def sigmoid_forward(a):
     return out
 
 
-SIGMOID = Op("sigmoid", sigmoid_forward, lambda ctx, g: (g * ctx.out * (1 - ctx.out),),
-             same_spec, save=(), save_out=True)
+def _sigmoid_vjp(ctx, g):
+    out = ctx.out
+    return (g * out * (1 - out),)
+
+
+SIGMOID = Op("sigmoid", sigmoid_forward, _sigmoid_vjp, same_spec, save=(), save_out=True)
 
 
 ERF = Op("erf", _special_erf,
