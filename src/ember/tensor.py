@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dtypes import DType, as_dtype, from_numpy_dtype, get_default_dtype
-from .errors import AutogradError, DTypeError
+from .errors import AutogradError, DTypeError, ShapeError, shape_str
 
 _FROM_NP = {d.np: d for d in (from_numpy_dtype(t) for t in (
     np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64,
@@ -24,7 +24,7 @@ def _make(data: np.ndarray, requires_grad: bool = False, node=None) -> Tensor:
     t._data = data
     t._requires_grad = requires_grad
     t._node = node
-    t.grad = None
+    t._grad = None
     t._version = None
     t._base = None
     t._hooks = None
@@ -45,7 +45,7 @@ class Tensor:
     # ``_view_chain`` (the indices from ``_base`` to a view made by indexing) and ``_views``
     # (weak references a base keeps to its views, see ops/inplace_views.py) stay unset unless
     # used: only in-place ops read them, with getattr defaults, so _make pays nothing for them.
-    __slots__ = ("_data", "_requires_grad", "_node", "grad", "_version", "_base", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "_node", "_grad", "_version", "_base", "_hooks",
                  "_retains", "_view_chain", "_views", "__weakref__")
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
@@ -57,7 +57,7 @@ class Tensor:
         self._data = np.array(arr, dtype=get_default_dtype().np)
         self._requires_grad = False
         self._node = None
-        self.grad = None
+        self._grad = None
         self._version = None
         self._base = None
         self._hooks = None
@@ -123,6 +123,28 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._node is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward`` (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # PyTorch's checks: a gradient of another shape or dtype would fail much later, in an
+        # optimizer step, far from the assignment that caused it
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise DTypeError(f"assigned grad has data of a different type: the tensor is "
+                                 f"{self.dtype.name}, the grad {value.dtype.name}")
+            if value._data.shape != self._data.shape:
+                raise ShapeError(f"assigned grad has data of a different size: the tensor has "
+                                 f"shape {shape_str(self._data.shape)}, the grad "
+                                 f"{shape_str(value._data.shape)}")
+        self._grad = value
 
     @property
     def grad_fn(self):

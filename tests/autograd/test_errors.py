@@ -83,12 +83,36 @@ def test_requires_grad_on_integer_tensor():
         ember.tensor([1, 2, 3]).requires_grad_()
 
 
-def test_grad_setter_shape_mismatch_on_accumulate():
+def test_grad_shape_mismatch_on_accumulate():
+    # the .grad setter refuses this, so only code writing the slot itself gets here
     x = ember.tensor(rand(3), requires_grad=True)
-    x.grad = ember.zeros(2, dtype=ember.float64)
+    x._grad = ember.zeros(2, dtype=ember.float64)
     with pytest.raises(ember.AutogradError,
                        match=r"gradient of shape \[3\] into .grad of shape \[2\]"):
         (x * 2).sum().backward()
+
+
+def test_grad_setter_checks_like_pytorch():
+    x = ember.tensor(rand(3), requires_grad=True)
+    with pytest.raises(ember.ShapeError,
+                       match=r"assigned grad has data of a different size: the tensor has "
+                             r"shape \[3\], the grad \[2\]"):
+        x.grad = ember.zeros(2, dtype=ember.float64)
+    with pytest.raises(ember.DTypeError,
+                       match="assigned grad has data of a different type: the tensor is "
+                             "float64, the grad float32"):
+        x.grad = ember.zeros(3, dtype=ember.float32)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but "
+                                        "got grad of type list"):
+        x.grad = [0.0, 0.0, 0.0]
+    assert x.grad is None  # nothing was stored by the refused assignments
+    g = ember.ones(3, dtype=ember.float64)
+    x.grad = g
+    assert x.grad is g
+    (x * 2).sum().backward()  # accumulates into the assigned tensor
+    assert np.array_equal(x.grad.numpy(), np.full(3, 3.0))
+    x.grad = None
+    assert x.grad is None
 
 
 # ------------------------------------------------------------- in-place (version counter)

@@ -180,6 +180,27 @@ def test_containers():
     assert len(list(pl.parameters())) == 2
 
 
+@pytest.mark.parametrize("container", ["Sequential", "ModuleList"])
+def test_delete_and_insert_renumber_like_torch(container):
+    # after `del seq[0]` PyTorch renames the rest "0", "1", ...; without renumbering a later
+    # append would reuse the name "2" and silently replace the last module
+    def build(lib):
+        make = getattr(lib, container)
+        mods = [lib.ReLU(), lib.Tanh(), lib.Sigmoid()]
+        c = make(*mods) if container == "Sequential" else make(mods)
+        del c[0]
+        c.append(lib.ELU())
+        c.insert(1, lib.Identity())
+        c.insert(len(c) - 1, lib.ReLU6())  # torch.nn.ModuleList.insert rejects -1
+        return c
+
+    ours, theirs = build(nn), build(torch.nn)
+    assert list(ours._modules) == list(theirs._modules)
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    with pytest.raises(IndexError, match=f"{container}.insert: index 9 is out of range"):
+        ours.insert(9, nn.ReLU())
+
+
 def test_deepcopy_is_independent():
     m = nn.Linear(2, 2)
     c = copy.deepcopy(m)

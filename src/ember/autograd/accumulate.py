@@ -101,11 +101,11 @@ def deliver_leaf(leaf, g, capture, create_graph: bool) -> None:
 def accumulate_grad(t, g, create_graph: bool) -> None:
     """``t.grad += g`` with PyTorch's rules: the first gradient is adopted without a copy
     when nothing else holds it; later ones are added in place (unless building a graph)."""
-    old = t.grad
+    old = t._grad
     if old is None:
         if create_graph:
             # a differentiable copy when another tensor shares g (x + y hands both the same)
-            t.grad = _clone(g) if _getrefcount(g) > 3 else g
+            t._grad = _clone(g) if _getrefcount(g) > 3 else g
             return
         if g._node is not None:  # a user-given root gradient that itself requires grad
             g = g.detach()
@@ -114,12 +114,12 @@ def accumulate_grad(t, g, create_graph: bool) -> None:
         # (g._data, local arr, argument) for arr. More means someone else sees it.
         if (arr.base is None and arr.flags.writeable and _getrefcount(g) <= 3
                 and _getrefcount(arr) <= 3):
-            t.grad = g
+            t._grad = g
         else:
-            t.grad = _make(arr.copy())
+            t._grad = _make(arr.copy())
         return
     if create_graph or old._node is not None:
-        t.grad = old + g
+        t._grad = old + g
         return
     a = old._data
     if a.shape != g._data.shape:
@@ -146,10 +146,10 @@ def _clone(g):
 
 def retain(t, g, create_graph: bool) -> None:
     """``retain_grad``: like PyTorch, a copy the first time, then out-of-place sums."""
-    old = t.grad
+    old = t._grad
     if create_graph:
-        t.grad = _clone(g) if old is None else old + g
+        t._grad = _clone(g) if old is None else old + g
     elif old is None:
-        t.grad = _make(g._data.copy())
+        t._grad = _make(g._data.copy())
     else:
-        t.grad = _make(old._data + g._data)
+        t._grad = _make(old._data + g._data)

@@ -262,7 +262,12 @@ def run_backward(roots: tuple, grads, retain_graph: bool, create_graph: bool,
                 if type(e) is Node:
                     if ig is not None:
                         prev = buffers.get(e)
-                        buffers[e] = ig if prev is None else _add(prev, ig, create_graph)
+                        if prev is None:
+                            buffers[e] = ig
+                        elif create_graph:
+                            buffers[e] = prev + ig
+                        else:  # _add inlined: this is the per-edge hot path
+                            buffers[e] = _make(prev._data + ig._data)
                     c = counts[e] - 1
                     counts[e] = c
                     if c == 0:

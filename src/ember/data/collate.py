@@ -95,6 +95,32 @@ default_collate_fn_map: dict[type | tuple[type, ...], Callable] = {
 """The per-type rules of ``default_collate``; copy and extend it for :func:`collate`."""
 
 
+def _like_mapping(template, fields: dict) -> Any:
+    """``fields`` in a mapping of ``template``'s type (a copy for mutable ones, so extra
+    attributes survive), or a plain dict when that type cannot be built from a dict."""
+    try:
+        if isinstance(template, collections.abc.MutableMapping):
+            clone = copy.copy(template)
+            clone.update(fields)
+            return clone
+        return type(template)(fields)
+    except TypeError:
+        return fields
+
+
+def _like_sequence(template, items: list) -> Any:
+    """``items`` in a sequence of ``template``'s type, or the plain list (as ``_like_mapping``)."""
+    try:
+        if isinstance(template, collections.abc.MutableSequence):
+            clone = copy.copy(template)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(template)(items)
+    except TypeError:
+        return items
+
+
 def collate(batch, *, collate_fn_map: dict | None = None) -> Any:
     """Collate ``batch`` with the rules in ``collate_fn_map`` (type -> function), recursing
     into mappings and sequences; the building block of custom collate functions."""
@@ -115,15 +141,7 @@ def collate(batch, *, collate_fn_map: dict | None = None) -> Any:
         return collate(list(samples), collate_fn_map=collate_fn_map)
 
     if isinstance(elem, collections.abc.Mapping):
-        fields = {key: rec([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update(fields)
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _like_mapping(elem, {key: rec([d[key] for d in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return elem_type(*(rec(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -136,15 +154,7 @@ def collate(batch, *, collate_fn_map: dict | None = None) -> Any:
         columns = [rec(samples) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return columns  # a list, as PyTorch (kept for backward compatibility there)
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, column in enumerate(columns):
-                    clone[i] = column
-                return clone
-            return elem_type(columns)
-        except TypeError:
-            return columns
+        return _like_sequence(elem, columns)
     raise TypeError(_ERR.format(elem_type))
 
 
@@ -169,28 +179,11 @@ def default_convert(data: Any) -> Any:
             return data
         return from_numpy(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        fields = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update(fields)
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _like_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return elem_type(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        items = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, item in enumerate(items):
-                    clone[i] = item
-                return clone
-            return elem_type(items)
-        except TypeError:
-            return items
+        return _like_sequence(data, [default_convert(d) for d in data])
     return data

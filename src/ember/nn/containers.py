@@ -9,7 +9,69 @@ from .module import Module
 from .parameter import Parameter
 
 
-class Sequential(Module):
+def _index(idx: int, n: int, where: str) -> int:
+    if not isinstance(idx, int):
+        raise TypeError(f"{where} indices must be integers or slices, not {type(idx).__name__}")
+    if not -n <= idx < n:
+        raise IndexError(f"{where} index {idx} is out of range for length {n}")
+    return idx % n
+
+
+class _ModuleSequence(Module):
+    """List behaviour shared by ``Sequential`` and ``ModuleList``: children named "0", "1", ...
+
+    Deleting or inserting renumbers the children (as PyTorch does), so ``append`` never
+    reuses the name of a child that is still there.
+    """
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        name = list(self._modules)[_index(idx, len(self._modules), type(self).__name__)]
+        self.add_module(name, module)
+
+    def __delitem__(self, idx) -> None:
+        names = list(self._modules)
+        if isinstance(idx, slice):
+            targets = names[idx]
+        else:
+            targets = [names[_index(idx, len(names), type(self).__name__)]]
+        for n in targets:
+            delattr(self, n)
+        self._renumber(list(self._modules.values()))
+
+    def _renumber(self, modules: list) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def append(self, module: Module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        """Append each of ``modules``; returns self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def _insert(self, index: int, module: Module) -> None:
+        n = len(self._modules)
+        if not isinstance(index, int) or not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index!r} is out of range "
+                             f"for length {n}")
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+
+class Sequential(_ModuleSequence):
     """Modules called in order, each on the previous one's output.
 
     ``Sequential(a, b, c)`` names children "0", "1", "2"; ``Sequential(OrderedDict(...))``
@@ -40,53 +102,13 @@ class Sequential(Module):
             return Sequential(OrderedDict(mods[idx]))
         return mods[_index(idx, len(mods), "Sequential")][1]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        name = list(self._modules)[_index(idx, len(self._modules), "Sequential")]
-        self.add_module(name, module)
-
-    def __delitem__(self, idx) -> None:
-        names = list(self._modules)
-        if isinstance(idx, slice):
-            targets = names[idx]
-        else:
-            targets = [names[_index(idx, len(names), "Sequential")]]
-        for n in targets:
-            delattr(self, n)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index: int, module: Module) -> Sequential:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        for name in list(self._modules):
-            delattr(self, name)
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        """Insert ``module`` before position ``index``; returns self (as PyTorch's does)."""
+        self._insert(index, module)
         return self
 
 
-def _index(idx: int, n: int, where: str) -> int:
-    if not isinstance(idx, int):
-        raise TypeError(f"{where} indices must be integers or slices, not {type(idx).__name__}")
-    if not -n <= idx < n:
-        raise IndexError(f"{where} index {idx} is out of range for length {n}")
-    return idx % n
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found."""
 
     def __init__(self, modules: Iterable[Module] | None = None):
@@ -100,31 +122,9 @@ class ModuleList(Module):
             return ModuleList(mods[idx])
         return mods[_index(idx, len(mods), "ModuleList")]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(idx, len(self._modules), "ModuleList")), module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        for name in list(self._modules):
-            delattr(self, name)
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        """Insert ``module`` before position ``index`` (returns None, as PyTorch's does)."""
+        self._insert(index, module)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container; call its modules in your forward")

@@ -12,13 +12,12 @@ import math
 import numpy as np
 
 from ..backend.special import erf as _special_erf
-from ..tensor import Tensor
 from ..errors import ShapeError, shape_str
+from ..tensor import Tensor
 from .operands import float_arg, same_spec, tensor_arg, zeros_like_t
 from .registry import Op, TensorSpec, apply, tensor_method
 from .selection import where
 from .unary import erf, exp, sigmoid, sigmoid_forward, tanh
-
 
 
 def _zero(dtype) -> np.ndarray:

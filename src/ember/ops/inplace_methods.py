@@ -277,20 +277,27 @@ def _ternary_checks(self: Tensor, a: Tensor, b: Tensor, value, name: str) -> Non
     _check_scalar(self, value, "value", name)
 
 
-@tensor_method("addcmul_")
-def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
-    """``self += value * tensor1 * tensor2`` in place."""
-    check_writable(self, "addcmul_")
-    if needs_graph(self, (tensor1, tensor2), "addcmul_"):
-        return inplace_with_graph(self, lambda old, a, b: ew.add(old, ew.mul(a, b) * value),
-                                  (tensor1, tensor2), False, "addcmul_")
-    _ternary_checks(self, tensor1, tensor2, value, "addcmul_")
-    tmp = np.multiply(tensor1._data, tensor2._data)
+def _add_combined_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value, combine,
+                   combine_arrays, name: str) -> Tensor:
+    """``self += value * combine(tensor1, tensor2)``: recorded with ember ops when a graph is
+    needed, else one NumPy temporary added into ``self``'s buffer."""
+    if needs_graph(self, (tensor1, tensor2), name):
+        return inplace_with_graph(self, lambda old, a, b: ew.add(old, combine(a, b) * value),
+                                  (tensor1, tensor2), False, name)
+    _ternary_checks(self, tensor1, tensor2, value, name)
+    tmp = combine_arrays(tensor1._data, tensor2._data)
     if not _is_one(value):
         tmp *= _value(value, self)
     np.add(self._data, tmp, out=self._data, casting="unsafe")
     bump(self)
     return self
+
+
+@tensor_method("addcmul_")
+def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``self += value * tensor1 * tensor2`` in place."""
+    check_writable(self, "addcmul_")
+    return _add_combined_(self, tensor1, tensor2, value, ew.mul, np.multiply, "addcmul_")
 
 
 @tensor_method("addcdiv_")
@@ -301,16 +308,7 @@ def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
         if isinstance(t, Tensor) and not t.dtype.is_floating_point:
             raise DTypeError("addcdiv_: integer division with addcdiv is not supported; use "
                              "floating point tensors")
-    if needs_graph(self, (tensor1, tensor2), "addcdiv_"):
-        return inplace_with_graph(self, lambda old, a, b: ew.add(old, ew.div(a, b) * value),
-                                  (tensor1, tensor2), False, "addcdiv_")
-    _ternary_checks(self, tensor1, tensor2, value, "addcdiv_")
-    tmp = np.true_divide(tensor1._data, tensor2._data)
-    if not _is_one(value):
-        tmp *= _value(value, self)
-    np.add(self._data, tmp, out=self._data, casting="unsafe")
-    bump(self)
-    return self
+    return _add_combined_(self, tensor1, tensor2, value, ew.div, np.true_divide, "addcdiv_")
 
 
 @tensor_method("lerp_")

@@ -15,8 +15,8 @@ from importlib import resources
 import numpy as np
 
 from ...creation import from_numpy
-from ...tensor import Tensor, _make
-from ..dataset import Dataset, _index_array
+from ...tensor import Tensor
+from ._labeled import LabeledImages
 
 DIGITS_NUM_TEST = 359
 """Size of the test split: 20% of each digit's images (rounded), stored last in the file."""
@@ -71,7 +71,7 @@ def load_digits(split: str | None = None, as_tensor: bool = True
     return x, y
 
 
-class Digits(Dataset):
+class Digits(LabeledImages):
     """The embedded 8x8 digits as a map-style dataset of ``(image, label)``.
 
     Args:
@@ -96,21 +96,3 @@ class Digits(Dataset):
         self.data = from_numpy(self._images)
         self.targets = from_numpy(self._labels)
 
-    def __len__(self) -> int:
-        return len(self._labels)
-
-    def __getitem__(self, index: int) -> tuple:
-        index = int(index)
-        image, target = _make(self._images[index]), int(self._labels[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def fetch_batch(self, indices):
-        """``[images [B, 1, 8, 8], labels [B]]`` in one gather (only without transforms)."""
-        if self.transform is not None or self.target_transform is not None:
-            return NotImplemented
-        idx = _index_array(indices, len(self), "Digits")
-        return [_make(self._images[idx]), _make(self._labels[idx])]

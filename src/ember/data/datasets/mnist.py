@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...tensor import _make
-from ..dataset import Dataset, _index_array
+from ._labeled import LabeledImages
 from .download import download_file
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
@@ -71,7 +71,7 @@ def read_idx(path: str | os.PathLike, ndim: int, how_to_get: str = "") -> np.nda
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-class MNIST(Dataset):
+class MNIST(LabeledImages):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28.
 
     Args:
@@ -159,27 +159,8 @@ class MNIST(Dataset):
             if not self._exists(filename.removesuffix(".gz")):
                 download_file(filename, self.mirrors, md5, self.raw_folder)
 
-    def __len__(self) -> int:
-        return len(self._labels)
-
     def _image(self, pixels: np.ndarray) -> Any:
         return _make(pixels.astype(np.float32)[..., None, :, :] / np.float32(255))
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        index = int(index)
-        image, target = self._image(self._images[index]), int(self._labels[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def fetch_batch(self, indices):
-        """``[images [B, 1, 28, 28], labels [B]]`` in one gather (only without transforms)."""
-        if self.transform is not None or self.target_transform is not None:
-            return NotImplemented
-        idx = _index_array(indices, len(self), type(self).__name__)
-        return [self._image(self._images[idx]), _make(self._labels[idx])]
 
     def __repr__(self) -> str:
         split = "Train" if self.train else "Test"

@@ -8,27 +8,14 @@ unbatched inputs) and call the primitives of ``ember/ops/conv.py``; 1-D convolut
 
 from __future__ import annotations
 
-import operator
-
 from ...autograd import grad_mode
 from ...errors import DTypeError, ShapeError, shape_str
 from ...ops import conv as _conv
 from ...ops.elementwise import add
 from ...ops.movement_view import reshape, squeeze, unsqueeze
 from ...tensor import Tensor
-
-
-def _tuple(value, n: int, name: str, fn: str) -> tuple:
-    """An int or a sequence of ``n`` ints as an ``n``-tuple."""
-    try:
-        if isinstance(value, (tuple, list)):
-            if len(value) != n:
-                raise ValueError
-            return tuple(operator.index(v) for v in value)
-        return (operator.index(value),) * n
-    except (TypeError, ValueError):
-        raise ValueError(f"{fn}: {name} must be an int or a tuple of {n} ints, got "
-                         f"{value!r}") from None
+from .._utils import ntuple as _tuple
+from .._utils import spatial_input
 
 
 def _check_tensor(x, name: str, fn: str) -> Tensor:
@@ -46,17 +33,12 @@ def _check_args(fn: str, input, weight, bias, spatial: int) -> tuple:
     if weight._data.ndim != spatial + 2:
         raise ShapeError(f"{fn}: expected a {spatial + 2}-D weight, got weight of shape "
                          f"{shape_str(weight.shape)}")
-    nd = input._data.ndim
-    if nd not in (spatial + 1, spatial + 2):
-        raise ShapeError(f"{fn}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D "
-                         f"(batched) input, got input of shape {shape_str(input.shape)}")
-    if not input.dtype.is_floating_point:
-        raise DTypeError(f"{fn}: expected a floating-point input, got {input.dtype.name}")
+    batched = spatial_input(input, spatial, fn)
     for other, what in ((weight, "weight"), (bias, "bias")):
         if other is not None and other.dtype != input.dtype:
             raise DTypeError(f"{fn}: input dtype ({input.dtype.name}) and {what} dtype "
                              f"({other.dtype.name}) should be the same")
-    return nd == spatial + 2
+    return batched
 
 
 def _padding(padding, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple:

@@ -2,10 +2,13 @@
 
 The mask is drawn from ember's default generator (``ember.manual_seed`` makes it
 reproducible) as ``keep / (1 - p)`` in the input's dtype, so the forward and its gradient are
-one multiplication each.
+one multiplication each. An element is kept when 32 random bits, read as an unsigned int,
+are at least ``p * 2**32``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -23,9 +26,13 @@ def _check_p(p: float, op: str) -> None:
 
 def _mask(shape: tuple, p: float, dtype: np.dtype, generator) -> Tensor:
     rng = _random.resolve(generator)
-    keep = rng.random(shape, dtype=np.float32) >= np.float32(p)
-    scale = dtype.type(1.0 / (1.0 - p))
-    return _make(keep * scale)  # bool * scalar gives dtype's type in one pass
+    n = math.prod(shape)
+    # 32 random bits per element straight from the bit generator: half the cost of drawing
+    # float32 uniforms (the bulk of dropout's time), and finer (2**-32) than their 2**-24
+    bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+    keep = np.greater_equal(bits, np.uint32(min(round(p * 2**32), 2**32 - 1)))
+    # the scale and the mask are one array, so forward and backward are one multiply each
+    return _make(np.multiply(keep, dtype.type(1.0 / (1.0 - p)), dtype=dtype))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,

@@ -25,6 +25,15 @@ def _float_input(input, op: str) -> Tensor:
     return x
 
 
+def _channels_input(input, op: str) -> Tensor:
+    """A floating-point input of shape (N, C, *)."""
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected an input of shape (N, C, *) with at least 2 "
+                         f"dimensions, got {shape_str(x.shape)}")
+    return x
+
+
 def _check_param(t: Tensor | None, name: str, shape: tuple, x: Tensor, op: str) -> None:
     if t is None:
         return
@@ -49,11 +58,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     ``running_var`` are updated in place: ``running = (1 - momentum) * running + momentum *
     batch`` (the variance unbiased). Otherwise the running statistics are used.
     """
-    x = _float_input(input, "batch_norm")
+    x = _channels_input(input, "batch_norm")
     shape = tuple(x.shape)
-    if len(shape) < 2:
-        raise ShapeError(f"batch_norm: expected an input of shape (N, C, *) with at least 2 "
-                         f"dimensions, got {shape_str(shape)}")
     c = shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -117,11 +123,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Split the channels (dim 1) of an (N, C, *) input into ``num_groups`` groups and
     normalize each group over its channels and spatial dims; then a per-channel affine."""
-    x = _float_input(input, "group_norm")
+    x = _channels_input(input, "group_norm")
     shape = tuple(x.shape)
-    if len(shape) < 2:
-        raise ShapeError(f"group_norm: expected an input of shape (N, C, *) with at least 2 "
-                         f"dimensions, got {shape_str(shape)}")
     c = shape[1]
     if not isinstance(num_groups, int) or num_groups <= 0 or c % num_groups:
         raise ShapeError(f"group_norm: expected number of channels in input to be divisible "

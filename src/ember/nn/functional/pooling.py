@@ -14,37 +14,19 @@ import operator
 import numpy as np
 
 from ...autograd import grad_mode
-from ...errors import DTypeError, ShapeError, shape_str
+from ...errors import ShapeError
 from ...ops import pool as _pool
 from ...ops.linalg import matmul
 from ...ops.movement_copy import clone
 from ...ops.movement_view import squeeze, unsqueeze
 from ...tensor import Tensor, _make
-
-
-def _tuple(value, n: int, name: str, fn: str) -> tuple:
-    try:
-        if isinstance(value, (tuple, list)):
-            if len(value) != n:
-                raise ValueError
-            return tuple(operator.index(v) for v in value)
-        return (operator.index(value),) * n
-    except (TypeError, ValueError):
-        raise ValueError(f"{fn}: {name} must be an int or a tuple of {n} ints, got "
-                         f"{value!r}") from None
+from .._utils import ntuple as _tuple
+from .._utils import spatial_input
 
 
 def _input(fn: str, input, spatial: int) -> tuple:
     """``(4-D input, batched?, 1-D?)`` after type, rank and dtype checks."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    nd = input._data.ndim
-    if nd not in (spatial + 1, spatial + 2):
-        raise ShapeError(f"{fn}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D "
-                         f"(batched) input, got input of shape {shape_str(input.shape)}")
-    if not input.dtype.is_floating_point:
-        raise DTypeError(f"{fn}: expected a floating-point input, got {input.dtype.name}")
-    batched = nd == spatial + 2
+    batched = spatial_input(input, spatial, fn)
     x = input if batched else unsqueeze(input, 0)
     if spatial == 1:
         x = unsqueeze(x, 2)

@@ -4,29 +4,18 @@ defaults, initialization and printed form)."""
 from __future__ import annotations
 
 import math
-import operator
 
 from ...errors import ShapeError, shape_str
 from ...tensor import Tensor
 from .. import init
+from .._utils import ntuple as _ntuple
+from .._utils import positive_int
 from ..functional import conv as F
 from ..functional import pad as _pad
 from ..module import Module
 from ..parameter import Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(value, n: int, name: str, layer: str) -> tuple:
-    try:
-        if isinstance(value, (tuple, list)):
-            if len(value) != n:
-                raise ValueError
-            return tuple(operator.index(v) for v in value)
-        return (operator.index(value),) * n
-    except (TypeError, ValueError):
-        raise ValueError(f"{layer}: {name} must be an int or a tuple of {n} ints, got "
-                         f"{value!r}") from None
 
 
 class _ConvNd(Module):
@@ -42,8 +31,7 @@ class _ConvNd(Module):
         name, n = type(self).__name__, self._spatial
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
                            ("groups", groups)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+            positive_int(value, arg, name)
         if in_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by "
                              f"groups ({groups})")

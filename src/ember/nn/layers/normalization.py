@@ -12,15 +12,31 @@ from ...dtypes import get_default_dtype, int64
 from ...errors import ShapeError, shape_str
 from ...tensor import Tensor
 from .. import init
+from .._utils import positive_int as _positive_int
 from ..functional.normalization import batch_norm, group_norm, layer_norm
 from ..module import Module
 from ..parameter import Parameter
 
 
-def _positive_int(value, name: str, layer: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-    return value
+def _affine_parameters(module: Module, shape: tuple, dtype, affine: bool, bias: bool) -> None:
+    """Register ``weight`` and ``bias`` of ``shape`` (or None when not ``affine``/``bias``),
+    named and ordered as in PyTorch so state_dicts match."""
+    if affine:
+        module.weight = Parameter(empty(*shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(empty(*shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
 
 
 class _BatchNorm(Module):
@@ -40,15 +56,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = dtype if dtype is not None else get_default_dtype()
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), dtype, affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
@@ -70,10 +78,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, and ``weight`` to 1 and ``bias`` to 0."""
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
@@ -158,23 +163,12 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = dtype if dtype is not None else get_default_dtype()
-        if elementwise_affine:
-            self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """``weight`` to 1 and ``bias`` to 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -205,23 +199,12 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         dtype = dtype if dtype is not None else get_default_dtype()
-        if affine:
-            self.weight = Parameter(empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), dtype, affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """``weight`` to 1 and ``bias`` to 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if isinstance(input, Tensor) and (input.ndim < 2 or input.shape[1] != self.num_channels):
