@@ -8,6 +8,16 @@ Where things live:
 - ``backend/`` kernels NumPy lacks; ``errors.py`` ShapeError, DTypeError, ...
 """
 
+import os as _os
+import sys as _sys
+
+# OpenBLAS's worker threads spin after every GEMM and then fight other threads for the cores
+# (research/kernels.md measured up to 9x on conv-shaped work); a short timeout lets them sleep.
+# Only effective when ember is imported before NumPy; an explicit user setting wins.
+if "numpy" not in _sys.modules:
+    _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+
 from . import autograd, dtypes, ops, random
 from .autograd import (enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
                        no_grad, set_detect_anomaly, set_grad_enabled)
@@ -31,7 +41,7 @@ from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
 from . import data  # after the core it builds on (tensors, ops)
-from . import io, nn, optim, summary
+from . import io, models, nn, optim, summary
 from .io import load, save
 
 bool = bool_  # noqa: A001  ember.bool, as torch.bool

@@ -192,31 +192,45 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     return _finish(np.full(shape, fill_value, as_dtype(dtype).np), requires_grad)
 
 
-def _like(input: Tensor, dtype) -> tuple:
+def _like(input: Tensor, dtype, op: str) -> tuple:
     if not isinstance(input, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     return input.shape, (input.dtype if dtype is None else as_dtype(dtype)).np
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    """Zeros of ``input``'s shape and (unless ``dtype`` is given) dtype."""
+    shape, dt = _like(input, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    """Ones of ``input``'s shape and (unless ``dtype`` is given) dtype."""
+    shape, dt = _like(input, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    """An uninitialized tensor of ``input``'s shape and (unless ``dtype`` is given) dtype."""
+    shape, dt = _like(input, dtype, "empty_like")
     return _finish(np.empty(shape, dt), requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None,
               requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
+    """``fill_value`` in ``input``'s shape and (unless ``dtype`` is given) dtype."""
+    shape, dt = _like(input, dtype, "full_like")
+    return _finish(np.full(shape, _number(fill_value, "fill_value", "full_like"), dt),
+                   requires_grad)
+
+
+def _number(v, name: str, op: str):
+    """A real Python/NumPy number (a one-element tensor gives its value); TypeError otherwise."""
+    if isinstance(v, Tensor):
+        v = v.item()
+    if not isinstance(v, (Number, np.generic)) or isinstance(v, (complex, np.complexfloating)):
+        raise TypeError(f"{op}(): argument '{name}' must be a number, got {type(v).__name__}")
+    return v
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None,
@@ -248,6 +262,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    start, end = _number(start, "start", "linspace"), _number(end, "end", "linspace")
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dt = get_default_dtype() if dtype is None else as_dtype(dtype)
@@ -256,6 +271,12 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
+    exponent."""
+    start, end = _number(start, "start", "logspace"), _number(end, "end", "logspace")
+    base = _number(base, "base", "logspace")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"logspace: steps must be a non-negative int, got {steps!r}")
     dt = get_default_dtype() if dtype is None else as_dtype(dtype)
     return _finish(np.logspace(start, end, int(steps), base=base).astype(dt.np), requires_grad)
 
@@ -295,6 +316,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    low, high = _number(low, "low", "randint"), _number(high, "high", "randint")
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     rng = _random.resolve(generator)
@@ -317,6 +339,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
            requires_grad: bool = False) -> Tensor:
     """Normal samples; ``mean``/``std`` are numbers (then ``size`` is needed) or tensors."""
     rng = _random.resolve(generator)
+    for name, v in (("mean", mean), ("std", std)):
+        if isinstance(v, Tensor):
+            if not v.dtype.is_floating_point:
+                raise DTypeError(f"normal(): argument '{name}' must be a floating-point "
+                                 f"tensor, got {v.dtype.name}")
+        else:
+            _number(v, name, "normal")
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
@@ -335,14 +364,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 def rand_like(input: Tensor, *, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1) in ``input``'s shape and (unless given) dtype."""
+    _like(input, dtype, "rand_like")
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
                 requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    """Standard normal samples in ``input``'s shape and (unless given) dtype."""
+    _like(input, dtype, "randn_like")
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
                  requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None) -> Tensor:
+    """Integers uniform in [low, high) in ``input``'s shape and (unless given) dtype."""
+    _like(input, dtype, "randint_like")
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)

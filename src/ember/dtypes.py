@@ -126,6 +126,10 @@ def promote_types(a: DType, b: DType) -> DType:
     hit = _pair_cache.get(key)
     if hit is not None:
         return hit
+    for name, d in (("type1", a), ("type2", b)):
+        if not isinstance(d, DType):
+            raise TypeError(f"promote_types(): argument '{name}' must be an ember dtype, not "
+                            f"{type(d).__name__}")
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
         result = hi  # int + float16 -> float16, bool + int8 -> int8: the higher category wins
@@ -167,7 +171,11 @@ def result_type(*operands) -> DType:
             else:
                 zero_t = dt if zero_t is None else promote_types(zero_t, dt)
         else:
-            scalar_cat = max(scalar_cat, scalar_category(x))
+            try:
+                scalar_cat = max(scalar_cat, scalar_category(x))
+            except DTypeError:
+                raise DTypeError(f"result_type(): each operand must be a Tensor or a Python "
+                                 f"number, got {type(x).__name__}") from None
     result = dim_t
     if zero_t is not None and (result is None or zero_t.category > result.category):
         result = zero_t

@@ -127,7 +127,7 @@ def test_result_type_with_scalars():
     assert ember.result_type(i8, ember.tensor(1.0, dtype=ember.float64)) is ember.float64
     assert ember.result_type(i8, ember.tensor(1, dtype=ember.int64)) is ember.int8
     assert ember.result_type(2, 2.5) is ember.float32
-    with pytest.raises(ember.DTypeError, match="expected a Tensor or a Python number, got str"):
+    with pytest.raises(ember.DTypeError, match="must be a Tensor or a Python number, got str"):
         ember.result_type(i8, "1")
 
 

@@ -6,16 +6,24 @@ each other's vjp, so higher-order gradients through broadcasting work.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from .checks import require_tensor, require_tensors
 from .movement_view import as_view
 from .registry import Op, TensorSpec, apply, tensor_method
 
 
 def broadcast_shapes(*shapes, op: str = "broadcast_shapes") -> tuple:
-    """The broadcast of ``shapes`` under NumPy/PyTorch rules; ShapeError naming ``op`` if none."""
+    """The broadcast of ``shapes`` under NumPy/PyTorch rules; ShapeError naming ``op`` if none.
+
+    A shape is a sequence of ints (or, as in PyTorch, one int for a 1-D shape).
+    """
+    if op == "broadcast_shapes":  # a user's call: internal callers pass checked shapes
+        shapes = tuple(_shape_arg(s) for s in shapes)
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for axis in range(-ndim, 0):
@@ -33,6 +41,16 @@ def broadcast_shapes(*shapes, op: str = "broadcast_shapes") -> tuple:
                     size = d
         out.append(size)
     return tuple(out)
+
+
+def _shape_arg(shape) -> tuple:
+    try:
+        if isinstance(shape, (list, tuple)):
+            return tuple(operator.index(d) for d in shape)
+        return (operator.index(shape),)
+    except TypeError:
+        raise TypeError(f"broadcast_shapes(): each shape must be an int or a sequence of "
+                        f"ints, got {shape!r}") from None
 
 
 def _sum_to_forward(a: np.ndarray, *, shape: tuple) -> np.ndarray:
@@ -89,6 +107,7 @@ def sum_to(x: Tensor, shape) -> Tensor:
 @tensor_method("broadcast_to")
 def broadcast_to(input: Tensor, size) -> Tensor:
     """A read-only view of ``input`` broadcast to ``size``."""
+    require_tensor(input, "broadcast_to")
     shape = tuple(int(s) for s in size)
     if input._data.shape == shape:
         return input
@@ -99,6 +118,7 @@ def broadcast_to(input: Tensor, size) -> Tensor:
 @tensor_method("expand")
 def expand(input: Tensor, *sizes) -> Tensor:
     """PyTorch's ``expand``: -1 keeps a dimension's size; new dimensions go in front."""
+    require_tensor(input, "expand")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     lead = len(sizes) - input._data.ndim
@@ -121,5 +141,6 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     """Broadcast all ``tensors`` to their common shape."""
+    require_tensors(tensors, "broadcast_tensors")
     shape = broadcast_shapes(*(t.shape for t in tensors), op="broadcast_tensors")
     return tuple(broadcast_to(t, shape) for t in tensors)

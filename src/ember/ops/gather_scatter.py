@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import AutogradError, DTypeError, IndexingError, ShapeError, shape_str
 from ..tensor import Tensor, _make
 from .broadcast import broadcast_shapes, broadcast_to
+from .checks import require_tensor
 from .indexing import INDEX, index_backward
 from .registry import Op, TensorSpec, apply, normalize_dim, tensor_method
 
@@ -169,8 +170,9 @@ def prepare(op: str, input: Tensor, dim: int, index, src=None, value=None):
                              f"{input.dtype.name} and {src.dtype.name}")
         return dim, index, src
     fill = value if src is None else src
-    if isinstance(fill, Tensor):
-        raise TypeError(f"{op}(): value must be a number")
+    if isinstance(fill, Tensor) or not isinstance(fill, (int, float, bool, np.generic)):
+        raise TypeError(f"{op}(): src must be a Tensor or value a number, got "
+                        f"{type(fill).__name__}")
     _check_index_shape(op, input._data.shape, dim, index._data.shape)
     return dim, index, _make(np.asarray(fill, dtype=input._data.dtype))
 
@@ -218,6 +220,7 @@ def _apply_index(input: Tensor, index: tuple) -> Tensor:
 @tensor_method("index_select")
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``input`` at positions ``index`` (a 1-D int tensor) along ``dim``."""
+    require_tensor(input, "index_select")
     index = index_arg(index, "index_select")
     if index._data.ndim > 1:
         raise IndexingError(f"index_select(): Index is supposed to be a vector, got shape "
@@ -235,6 +238,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting ``input`` and ``indices`` in every dim but ``dim``;
     with ``dim=None`` both are flattened first."""
+    require_tensor(input, "take_along_dim")
     indices = index_arg(indices, "take_along_dim")
     if dim is None:
         flat = indices._data.reshape(-1)
@@ -261,6 +265,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The entries of ``input`` read as 1-D, at ``index`` (negative counts from the end);
     the result has ``index``'s shape."""
+    require_tensor(input, "take")
     index = index_arg(index, "take")
     n = input._data.size
     idx = index._data
@@ -304,6 +309,7 @@ def index_add_checked(op: str, input: Tensor, dim: int, index, source: Tensor):
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` (1-D) along
     ``dim``; repeated indices accumulate."""
+    require_tensor(input, "index_add")
     from .elementwise import add, mul
 
     where = index_add_checked("index_add", input, dim, index, source)
@@ -342,6 +348,7 @@ def scalar_value(value, input: Tensor, op: str) -> Tensor:
 @tensor_method("masked_fill")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` (bool, broadcast to input) is True."""
+    require_tensor(input, "masked_fill")
     mask = mask_arg(mask, "masked_fill")
     if broadcast_shapes(mask.shape, input.shape, op="masked_fill") != tuple(input.shape):
         raise ShapeError(f"masked_fill: the mask {shape_str(mask.shape)} must be broadcastable "
@@ -354,6 +361,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 @tensor_method("masked_select")
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The 1-D tensor of the entries of ``input`` where ``mask`` is True (broadcast together)."""
+    require_tensor(input, "masked_select")
     mask = mask_arg(mask, "masked_select")
     shape = broadcast_shapes(input.shape, mask.shape, op="masked_select")
     if tuple(input.shape) != shape:

@@ -21,6 +21,7 @@ from ..autograd import grad_mode
 from ..errors import DTypeError, IndexingError, ShapeError, shape_str
 from ..tensor import Tensor, _make
 from .broadcast import sum_to
+from .checks import require_tensor
 from .registry import Op, TensorSpec, apply, tensor_method
 
 _INT_KINDS = "iu"
@@ -282,6 +283,7 @@ Tensor.__getitem__ = index
 def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``values`` written (or added, ``accumulate=True``) at
     ``indices`` (a tuple of index tensors, as ``torch.index_put``, or any ``t[...]`` index)."""
+    require_tensor(input, "index_put")
     index, basic = parse_index(indices, input._data.shape, "index_put")
     values = value_tensor(values, input, "index_put")
     if accumulate:

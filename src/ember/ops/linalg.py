@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError, shape_str
+from ..errors import DTypeError, EmberError, ShapeError, shape_str
 from ..tensor import Tensor, _make
 from .broadcast import broadcast_shapes, sum_to
 from .einsum import EINSUM, LETTERS, canonical_equation, einsum, matmul_forward
@@ -314,13 +314,21 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` with ``input`` broadcast to the product;
     ``beta=0`` ignores ``input`` (even nan/inf in it), as in PyTorch."""
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return _scaled_sum(input, _named("addmm", mm, mat1, mat2), beta, alpha)
 
 
 @tensor_method("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches (see ``addmm``)."""
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+    return _scaled_sum(input, _named("baddbmm", bmm, batch1, batch2), beta, alpha)
+
+
+def _named(op: str, product, a, b) -> Tensor:
+    """``product(a, b)``, its errors prefixed with ``op`` (the function the user called)."""
+    try:
+        return product(a, b)
+    except EmberError as e:
+        raise type(e)(f"{op}: {e}") from None
 
 
 def _scaled_sum(input, product: Tensor, beta, alpha) -> Tensor:

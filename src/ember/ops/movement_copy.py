@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 from .broadcast import sum_to
+from .checks import require_tensor
 from .movement_view import _reshape_to, dim_index, reshape, sizes_arg
 from .registry import Op, TensorSpec, apply, tensor_method
 
@@ -36,6 +37,7 @@ FLIP = Op("flip", _flip_forward,
 @tensor_method("flip")
 def flip(input: Tensor, *dims) -> Tensor:
     """A copy with the order of elements reversed along ``dims`` (an int or a sequence)."""
+    require_tensor(input, "flip")
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
     nd = input._data.ndim
@@ -48,6 +50,7 @@ def flip(input: Tensor, *dims) -> Tensor:
 @tensor_method("fliplr")
 def fliplr(input: Tensor) -> Tensor:
     """Flip left/right: reverse dim 1 (needs at least 2 dims)."""
+    require_tensor(input, "fliplr")
     if input._data.ndim < 2:
         raise ShapeError(f"fliplr: expects a tensor with at least 2 dimensions, got "
                          f"{shape_str(input.shape)}")
@@ -57,6 +60,7 @@ def fliplr(input: Tensor) -> Tensor:
 @tensor_method("flipud")
 def flipud(input: Tensor) -> Tensor:
     """Flip up/down: reverse dim 0 (needs at least 1 dim)."""
+    require_tensor(input, "flipud")
     if input._data.ndim < 1:
         raise ShapeError("flipud: expects a tensor with at least 1 dimension, got a 0-d tensor")
     return apply(FLIP, (input,), dims=(0,))
@@ -78,6 +82,7 @@ ROLL = Op("roll", _roll_forward,
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shift elements by ``shifts`` along ``dims`` cyclically; with ``dims=None`` the tensor is
     rolled as if flattened. ``shifts`` and ``dims`` are ints or equally long sequences."""
+    require_tensor(input, "roll")
     shifts = (_index(shifts),) if isinstance(shifts, (int, np.integer)) \
         else tuple(map(_index, shifts))
     if dims is None:
@@ -135,6 +140,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 def tile(input: Tensor, dims) -> Tensor:
     """Like :func:`repeat`, but ``dims`` shorter than ``input.ndim`` is padded with ones in
     front."""
+    require_tensor(input, "tile")
     dims = sizes_arg((dims,), "tile")
     return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
@@ -186,6 +192,7 @@ def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times along ``dim`` (NumPy's ``repeat``); ``repeats``
     is an int or a 1-D tensor/sequence with one count per element. ``dim=None`` flattens."""
+    require_tensor(input, "repeat_interleave")
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
     shape = input._data.shape
@@ -227,6 +234,7 @@ CONTIGUOUS = Op("contiguous", np.ascontiguousarray, lambda ctx, g: (g,), lambda 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy of ``input`` (differentiable; keeps the memory layout, PyTorch's
     ``preserve_format``)."""
+    require_tensor(input, "clone")
     return apply(CLONE, (input,))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from .checks import require_tensor
 from .movement_copy import clone
 from .movement_view import as_view, dim_index
 from .registry import Op, TensorSpec, apply, tensor_method
@@ -84,6 +85,7 @@ def _diagonal(input: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """A view of the diagonal over ``dim1``/``dim2`` (``offset`` > 0: above the main one),
     appended as the last dim."""
+    require_tensor(input, "diagonal")
     d1, d2 = _diag_axes(input._data.ndim, dim1, dim2, "diagonal")
     return _diagonal(input, _index(offset), d1, d2)
 
@@ -111,6 +113,7 @@ TRIU = Op("triu", lambda a, *, diagonal: np.triu(a, diagonal),
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (elements on and below ``diagonal``); the
     rest is zero."""
+    require_tensor(input, "tril")
     _tril_infer(input, diagonal=0)
     return apply(TRIL, (input,), diagonal=_index(diagonal))
 
@@ -119,6 +122,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (elements on and above ``diagonal``); the
     rest is zero."""
+    require_tensor(input, "triu")
     _triu_infer(input, diagonal=0)
     return apply(TRIU, (input,), diagonal=_index(diagonal))
 
@@ -127,6 +131,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: a square matrix with ``input`` on diagonal ``diagonal``. 2-D input: a copy
     of that diagonal as a 1-D tensor."""
+    require_tensor(input, "diag")
     k = _index(diagonal)
     nd = input._data.ndim
     if nd == 1:

@@ -11,6 +11,7 @@ import numpy as np
 from ..dtypes import promote_types
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from .checks import require_tensors
 from .elementwise import cast
 from .movement_split import _narrow, _select
 from .movement_view import _reshape_to, dim_index, reshape
@@ -139,25 +140,27 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def atleast_1d(*tensors):
     """Each tensor with at least 1 dim (0-d become shape [1]); one tensor in, one out."""
-    return _atleast(tensors, lambda s: (1,) if not s else None)
+    return _atleast(tensors, lambda s: (1,) if not s else None, "atleast_1d")
 
 
 def atleast_2d(*tensors):
     """Each tensor with at least 2 dims (new dims go in front)."""
-    return _atleast(tensors, lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else None)
+    return _atleast(tensors, lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else None,
+                    "atleast_2d")
 
 
 def atleast_3d(*tensors):
     """Each tensor with at least 3 dims: [] -> [1, 1, 1], [n] -> [1, n, 1], [m, n] -> [m, n, 1]."""
     def shape3(s):
         return {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s))
-    return _atleast(tensors, shape3)
+    return _atleast(tensors, shape3, "atleast_3d")
 
 
-def _atleast(tensors, new_shape):
+def _atleast(tensors, new_shape, op: str):
     single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
     items = tensors if not (len(tensors) == 1 and isinstance(tensors[0], (list, tuple))) \
         else tensors[0]
+    require_tensors(list(items), op)
     out = []
     for t in items:
         shape = new_shape(t._data.shape)
@@ -167,17 +170,20 @@ def _atleast(tensors, new_shape):
 
 def hstack(tensors) -> Tensor:
     """Concatenate column-wise: along dim 0 for 1-D tensors, else dim 1."""
+    require_tensors(tensors, "hstack")
     tensors = atleast_1d(list(tensors))
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
     """Concatenate row-wise after making each tensor at least 2-D."""
+    require_tensors(tensors, "vstack")
     return cat(atleast_2d(list(tensors)), 0)
 
 
 def dstack(tensors) -> Tensor:
     """Concatenate depth-wise (dim 2) after making each tensor at least 3-D."""
+    require_tensors(tensors, "dstack")
     return cat(atleast_3d(list(tensors)), 2)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import IndexingError, ShapeError, shape_str
 from ..tensor import Tensor
+from .checks import require_tensor
 from .movement_view import as_view, dim_index
 from .registry import Op, TensorSpec, apply, tensor_method
 
@@ -72,6 +73,7 @@ def _narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     """A view of ``length`` elements from ``start`` along ``dim`` (``start`` may be negative
     or a 0-d tensor)."""
+    require_tensor(input, "narrow")
     shape = input._data.shape
     if not shape:
         raise ShapeError("narrow: cannot narrow a 0-d tensor")
@@ -136,6 +138,7 @@ def _select(input: Tensor, dim: int, index: int) -> Tensor:
 @tensor_method("select")
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """A view of the slice at ``index`` along ``dim``, which is removed."""
+    require_tensor(input, "select")
     shape = input._data.shape
     if not shape:
         raise IndexingError("select: cannot select from a 0-d tensor")
@@ -162,6 +165,7 @@ def _pieces(input: Tensor, dim: int, sizes) -> tuple:
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into views of ``split_size_or_sections`` elements along ``dim`` (the last piece
     may be smaller), or into pieces of the listed sizes."""
+    require_tensor(tensor, "split")
     shape = tensor._data.shape
     if not shape:
         raise ShapeError("split: cannot split a 0-d tensor")
@@ -186,6 +190,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` views of equal size along ``dim`` (the last may be smaller, and
     fewer pieces come back when the size does not allow ``chunks``)."""
+    require_tensor(input, "chunk")
     chunks = _index(chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
@@ -202,6 +207,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 @tensor_method("unbind")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` as a tuple of views (each without ``dim``)."""
+    require_tensor(input, "unbind")
     shape = input._data.shape
     if not shape:
         raise IndexingError("unbind: cannot unbind a 0-d tensor")
@@ -212,6 +218,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 @tensor_method("tensor_split")
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split into ``n`` nearly equal views (an int), or at the listed indices along ``dim``."""
+    require_tensor(input, "tensor_split")
     shape = input._data.shape
     if not shape:
         raise ShapeError("tensor_split: expects at least a 1-dimensional tensor")

@@ -16,6 +16,7 @@ from ..autograd import grad_mode
 from ..dtypes import DType
 from ..errors import DTypeError, ShapeError, shape_str
 from ..tensor import Tensor, _make
+from .checks import require_tensor
 from .registry import Op, TensorSpec, apply, normalize_dim, tensor_method
 
 _index = operator.index
@@ -163,6 +164,7 @@ def _reshape_to(input: Tensor, shape: tuple) -> Tensor:
 def reshape(input: Tensor, *shape, **kwargs) -> Tensor:
     """``input`` with the given shape (one size may be -1); a view when the layout allows,
     else a copy. Takes ``reshape(x, (2, 3))``, ``x.reshape(2, 3)`` or ``shape=``."""
+    require_tensor(input, "reshape")
     shape = sizes_arg(_keyword_sizes(shape, kwargs, "shape", "reshape"), "reshape")
     if shape and min(shape) < -1:
         _resolve_shape(shape, input._data.shape, "reshape")
@@ -222,6 +224,7 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 @tensor_method("flatten")
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows)."""
+    require_tensor(input, "flatten")
     shape = input._data.shape
     nd = len(shape)
     if nd == 0:
@@ -237,6 +240,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 @tensor_method("unflatten")
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1); always a view."""
+    require_tensor(input, "unflatten")
     shape = input._data.shape
     d = dim_index(dim, len(shape), "unflatten")
     sizes = sizes_arg((sizes,), "unflatten")
@@ -255,6 +259,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 @tensor_method("ravel")
 def ravel(input: Tensor) -> Tensor:
     """``input`` as 1-D (a view when contiguous, else a copy)."""
+    require_tensor(input, "ravel")
     return _reshaped(input, (-1,))
 
 
@@ -298,6 +303,7 @@ def _permuted(input: Tensor, dims: tuple) -> Tensor:
 def permute(input: Tensor, *dims, **kwargs) -> Tensor:
     """A view of ``input`` with its dims reordered: ``x.permute(2, 0, 1)`` or
     ``permute(x, (2, 0, 1))``."""
+    require_tensor(input, "permute")
     dims = sizes_arg(_keyword_sizes(dims, kwargs, "dims", "permute"), "permute")
     return _permuted(input, dims)
 
@@ -322,6 +328,7 @@ def _transposed(input: Tensor, dim0: int, dim1: int) -> Tensor:
 @tensor_method("transpose", "swapaxes", "swapdims")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view of ``input`` with dims ``dim0`` and ``dim1`` swapped."""
+    require_tensor(input, "transpose")
     nd = input._data.ndim
     d0 = dim_index(dim0, nd, "transpose")
     d1 = dim_index(dim1, nd, "transpose")
@@ -336,6 +343,7 @@ swapaxes = swapdims = transpose
 @tensor_method("t")
 def t(input: Tensor) -> Tensor:
     """Transpose of a matrix; 0-d and 1-D tensors are returned as they are (as views)."""
+    require_tensor(input, "t")
     nd = input._data.ndim
     if nd > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, got {nd} "
@@ -369,6 +377,7 @@ def _dims_arg(value, ndim: int, what: str) -> tuple:
 @tensor_method("movedim", "moveaxis")
 def movedim(input: Tensor, source, destination) -> Tensor:
     """A view with dims ``source`` (int or sequence) moved to positions ``destination``."""
+    require_tensor(input, "movedim")
     nd = input._data.ndim
     src = _dims_arg(source, nd, "source")
     dst = _dims_arg(destination, nd, "destination")
@@ -395,6 +404,7 @@ moveaxis = movedim
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """A view without size-1 dims: all of them, or those of ``dim`` (int or tuple) that have
     size 1 (a named dim of another size is kept, as in PyTorch)."""
+    require_tensor(input, "squeeze")
     shape = input._data.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
@@ -408,6 +418,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 @tensor_method("unsqueeze")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """A view with a size-1 dim inserted at ``dim`` (in ``[-ndim-1, ndim]``)."""
+    require_tensor(input, "unsqueeze")
     shape = input._data.shape
     d = dim_index(dim, len(shape) + 1, "unsqueeze")
     return _reshape_to(input, shape[:d] + (1,) + shape[d:])

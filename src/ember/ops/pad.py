@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
+from .checks import require_tensor
 from .registry import Op, TensorSpec, apply
 
 _index = operator.index
@@ -121,6 +122,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     around). Unlike PyTorch, the non-constant modes accept any number of dims and any
     input rank, not only the last 1-3 dims of a batched 2-5-D input.
     """
+    require_tensor(input, "pad")
     try:
         widths = tuple(map(_index, pad))
     except TypeError:

@@ -94,7 +94,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Self-normalizing ELU: ``scale * elu(input, alpha)`` with PyTorch's fixed constants."""
-    return _finish(input, _ew.elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    x = _float_input(input, "selu")
+    return _finish(input, _ew.elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -90,12 +90,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: ``input`` (*, in_features), ``weight`` (out_features,
     in_features), ``bias`` (out_features,) or None; result (*, out_features)."""
     x = input if type(input) is Tensor else as_tensor_arg(input, "input", "linear")
-    xd, wd = x._data, weight._data
+    try:
+        xd, wd = x._data, weight._data
+        bd = None if bias is None else bias._data
+    except AttributeError:  # only on bad input: no cost on the hot path
+        bad = "weight" if not isinstance(weight, Tensor) else "bias"
+        raise TypeError(f"linear(): argument '{bad}' must be Tensor, not "
+                        f"{type(weight if bad == 'weight' else bias).__name__}") from None
     # the cheap common case skips the full check; anything unusual gets a precise error
     if (wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or xd.dtype != wd.dtype
             or xd.dtype.kind != "f"
-            or (bias is not None and (bias._data.dtype != wd.dtype
-                                      or bias._data.shape != (wd.shape[0],)))):
+            or (bd is not None and (bd.dtype != wd.dtype or bd.shape != (wd.shape[0],)))):
         _check_linear(x, weight, bias)
     if bias is None:
         return apply(LINEAR, (x, weight))
@@ -236,6 +241,20 @@ def _check_mha(query, key, value, embed_dim: int, num_heads: int, op: str):
                          f"{shape_str(value.shape)}")
 
 
+def _check_mha_dtypes(query: Tensor, op: str, **tensors) -> None:
+    """A floating-point query; every other tensor argument (None allowed) of its dtype."""
+    if not query.dtype.is_floating_point:
+        raise DTypeError(f"{op}: expected a floating-point query, got {query.dtype.name}")
+    for name, t in tensors.items():
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be an ember.Tensor or None, got "
+                            f"{type(t).__name__}")
+        if t.dtype is not query.dtype:
+            raise DTypeError(f"{op}: {name} is {t.dtype.name} but query is {query.dtype.name}")
+
+
 def _merged_mask(attn_mask, key_padding_mask, dtype, batch: int, heads: int, length: int,
                  source: int, op: str):
     """One additive mask broadcastable to (batch, heads, length, source), or None."""
@@ -302,6 +321,10 @@ def multi_head_attention_forward(
                                                               (value, "value")))
     embed_dim = embed_dim_to_check
     _check_mha(query, key, value, embed_dim, num_heads, op)
+    _check_mha_dtypes(query, op, key=key, value=value, in_proj_weight=in_proj_weight,
+                      in_proj_bias=in_proj_bias, out_proj_weight=out_proj_weight,
+                      out_proj_bias=out_proj_bias, q_proj_weight=q_proj_weight,
+                      k_proj_weight=k_proj_weight, v_proj_weight=v_proj_weight)
     if is_causal and attn_mask is None:
         raise RuntimeError(f"{op}: need attn_mask if specifying the is_causal hint (e.g. an "
                            "(L, L) bool mask with True above the diagonal)")

@@ -151,6 +151,14 @@ def recurrent_cell(name: str, mode: str, input: Tensor, hx, w_ih: Tensor, w_hh: 
     if input.ndim not in (1, 2):
         raise ShapeError(f"{name}: expected input to be 1-D or 2-D, got {input.ndim}-D input "
                          f"of shape {shape_str(input.shape)}")
+    for arg, t in (("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)):
+        if t is None and arg[0] == "b":
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {arg} must be a Tensor, got {type(t).__name__}")
+        if t.dtype is not w_ih.dtype:
+            raise DTypeError(f"{name}: {arg} is {t.dtype.name} but w_ih is {w_ih.dtype.name}; "
+                             "the parameters must share one dtype")
     input_size, hidden = w_ih.shape[1], w_hh.shape[1]
     if input.shape[-1] != input_size:
         raise ShapeError(f"{name}: expected input with {input_size} features (input_size) in "

@@ -1,0 +1,67 @@
+"""ember: eager mode through ``ember.nn``/``ember.optim``, the same model code as the torch one.
+
+``compiled`` raises ``ModeUnavailable``: graph mode (``ember.compile``) does not exist yet.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import ModeUnavailable
+
+__all__ = ["MODES", "available", "build", "EmberRunner"]
+
+MODES = ("eager", "compiled")
+COMPILED_UNAVAILABLE = "graph mode (ember.compile) is not implemented yet: issue 5"
+
+
+def available() -> tuple[bool, str]:
+    """Whether ember imports, with its version or the import error."""
+    try:
+        import ember
+    except Exception as error:  # noqa: BLE001 - any import failure means "not available"
+        return False, f"ember not importable: {error}"
+    return True, f"ember {getattr(ember, '__version__', '?')}"
+
+
+class EmberRunner:
+    """One ember model + optimizer; ``step`` trains on a batch, ``predict`` returns logits."""
+
+    def __init__(self, workload_id: str, weights: dict, seed: int) -> None:
+        import ember
+
+        from .torch import define_model, make_optimizer
+
+        ember.manual_seed(seed)
+        self._ember = ember
+        self.model = define_model(ember, workload_id)
+        self.model.load_state_dict({k: ember.tensor(np.array(v)) for k, v in weights.items()})
+        self.optimizer = make_optimizer(ember, workload_id, self.model.parameters())
+        self._cross_entropy = ember.nn.functional.cross_entropy
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One training step; returns the loss before the update."""
+        ember = self._ember
+        self.optimizer.zero_grad()
+        logits = self.model(ember.from_numpy(x))
+        loss = self._cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                   ember.from_numpy(y).reshape(-1))
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item())
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Forward-only logits (no autograd graph)."""
+        with self._ember.no_grad():
+            return self.model(self._ember.from_numpy(x)).numpy()
+
+
+def build(workload_id: str, mode: str, weights: dict, seed: int) -> EmberRunner:
+    """A runner for ``workload_id``; only ``eager`` runs today."""
+    if mode == "compiled":
+        raise ModeUnavailable(COMPILED_UNAVAILABLE)
+    if mode not in MODES:
+        raise ModeUnavailable(f"ember has no mode {mode!r}; modes are {MODES}")
+    ok, reason = available()
+    if not ok:
+        raise ModeUnavailable(reason)
+    return EmberRunner(workload_id, weights, seed)
