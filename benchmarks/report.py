@@ -124,7 +124,8 @@ def machine_lines(run: dict | None) -> list[str]:
     m = run.get("machine", {})
     pools = "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('num_threads')} "
                       f"threads" for p in m.get("thread_pools", [])) or "unknown"
-    versions = ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())
+    versions = ", ".join(f"{k} {v or 'not installed'}"
+                         for k, v in (m.get("versions") or {}).items())
     return [f"- time: {run.get('time')}; steps {run.get('steps')} timed after "
             f"{run.get('warmup')} warm-up (+ the first step, timed apart)",
             f"- CPU: {m.get('cpu')}, {m.get('cores')} cores; load average at start "
@@ -202,7 +203,7 @@ def write_report(results: Path, out_dir: Path, run_id: str | None = None) -> lis
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        text += "\n(charts skipped: matplotlib is not installed)\n"
+        text += "\n\n(charts skipped: matplotlib is not installed)\n"
     else:
         written.append(bar_chart(out_dir / "step_time.png", cells, workloads,
                                  lambda c: c["step_ms"]["median"], "step time, ms (median)",
@@ -210,7 +211,7 @@ def write_report(results: Path, out_dir: Path, run_id: str | None = None) -> lis
         written.append(bar_chart(out_dir / "peak_memory.png", cells, workloads,
                                  lambda c: c["peak_rss_mb"], "peak RSS, MB",
                                  "Peak memory per workload (whole process)"))
-        text += "\n![step time](step_time.png)\n\n![peak memory](peak_memory.png)\n"
+        text += "\n\n![step time](step_time.png)\n\n![peak memory](peak_memory.png)\n"
     report = out_dir / "report.md"
     report.write_text(text)
     return [report, *written]

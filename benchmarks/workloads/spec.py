@@ -152,8 +152,8 @@ _PARAMS: dict[str, list[ParamSpec]] = {
     "W4": [ParamSpec("embedding.weight", (256, 128), "normal"), *_lstm(256, 128),
            *_linear("head", 256, 256)],
     # W5: embedding + pos_embedding -> layers.0 -> layers.1 -> head (every position)
-    "W5": [ParamSpec("embedding.weight", (1000, 128), "normal"),
-           ParamSpec("pos_embedding", (64, 128), "normal"),
+    "W5": [ParamSpec("pos_embedding", (64, 128), "normal"),  # torch lists own params first
+           ParamSpec("embedding.weight", (1000, 128), "normal"),
            *_encoder_layer("layers.0", 128, 512), *_encoder_layer("layers.1", 128, 512),
            *_linear("head", 128, 1000)],
 }
