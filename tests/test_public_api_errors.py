@@ -26,6 +26,7 @@ import inspect
 import os
 import re
 import traceback
+import warnings
 
 import numpy as np
 import pytest
@@ -117,10 +118,12 @@ def swap_dtype(t: ember.Tensor) -> ember.Tensor:
 
 
 def torch_rejects(fn, args, kwargs) -> bool:
-    try:
-        fn(*to_torch(list(args)), **to_torch(dict(kwargs)))
-    except Exception:  # noqa: BLE001 - any rejection by PyTorch makes the input "wrong"
-        return True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's deprecation notes on odd shapes
+        try:
+            fn(*to_torch(list(args)), **to_torch(dict(kwargs)))
+        except Exception:  # noqa: BLE001 - any rejection by PyTorch makes the input "wrong"
+            return True
     return False
 
 
@@ -194,7 +197,7 @@ FUNCTIONS: dict[str, object] = {
     "expand": lambda: ((f(1, 3), 2, 3), {}),
     "eye": lambda: ((3,), {}),
     "flatten": lambda: ((f(2, 3),), {}),
-    "flip": lambda: ((f(2, 3), 0), {}),
+    "flip": lambda: ((f(2, 3), (0,)), {}),
     "fliplr": lambda: ((f(2, 3),), {}),
     "flipud": lambda: ((f(2, 3),), {}),
     "from_numpy": lambda: ((np.ones((2, 3), np.float32),), {}),
@@ -335,7 +338,10 @@ SKIP_F_FUNCTIONS: dict[str, str] = {}
 TORCH_NAMES = {("ember", "cast"): None, ("ember", "promote_types"): None,
                ("F", "lstm_cell"): torch.lstm_cell, ("F", "gru_cell"): torch.gru_cell,
                ("F", "rnn_tanh_cell"): torch.rnn_tanh_cell,
-               ("F", "rnn_relu_cell"): torch.rnn_relu_cell}
+               ("F", "rnn_relu_cell"): torch.rnn_relu_cell,
+               ("ember", "expand"): torch.Tensor.expand,
+               **{("ember", n): getattr(torch.nn.functional, n)
+                  for n in ("elu", "gelu", "leaky_relu", "silu", "softplus", "pad")}}
 
 
 def _public_functions(module) -> list[str]:
@@ -538,7 +544,8 @@ def test_layer_bad_input(name):
     for k in range(len(inputs)):
         bad = list(inputs)
         bad[k] = "abc"
-        probe(f"string as input {k}", bad, True)
+        if torch_rejects(theirs, bad, {}):  # nn.Identity takes anything
+            probe(f"string as input {k}", bad, True)
         bad[k] = swap_dtype(inputs[k])
         if torch_rejects(theirs, bad, {}):
             probe(f"{bad[k].dtype.name} as input {k}", bad, False)
@@ -563,7 +570,8 @@ def test_optimizer_bad_arguments(name):
     err = assert_clean(lambda: cls([p], lr="abc"), (name, "lr", "learning rate"))
     assert isinstance(err, (TypeError, ValueError))
     assert_clean(lambda: cls([p], lr=-1.0), (name, "lr", "learning rate"))
-    assert_clean(lambda: cls([f(2)], lr=0.1), (name, "params", "leaf", "Parameter"))
+    non_leaf = f(2).requires_grad_() * 2
+    assert_clean(lambda: cls([non_leaf], lr=0.1), (name, "params", "leaf"))
     assert_clean(lambda: cls([], lr=0.1), (name, "params", "empty"))
 
 
@@ -581,12 +589,12 @@ DATA_CALLS = {
     "Subset: string indices": lambda: edata.Subset(_dataset(), "abc")[0],
     "Subset: index out of range": lambda: edata.Subset(_dataset(), [9])[0],
     "ConcatDataset: empty": lambda: edata.ConcatDataset([]),
-    "ConcatDataset: string": lambda: edata.ConcatDataset("abc"),
+    "ConcatDataset: int": lambda: edata.ConcatDataset(3),
     "random_split: lengths do not sum": lambda: edata.random_split(_dataset(), [1, 1]),
     "random_split: string lengths": lambda: edata.random_split(_dataset(), "abc"),
     "RandomSampler: num_samples 0": lambda: edata.RandomSampler(_dataset(), num_samples=0),
     "SequentialSampler: int": lambda: list(edata.SequentialSampler(3)),
-    "SubsetRandomSampler: string": lambda: list(edata.SubsetRandomSampler(3)),
+    "SubsetRandomSampler: int": lambda: list(edata.SubsetRandomSampler(3)),
     "WeightedRandomSampler: string weights":
         lambda: list(edata.WeightedRandomSampler("abc", 2)),
     "WeightedRandomSampler: negative weights":
@@ -643,16 +651,21 @@ def test_train_bad_input(what):
 # A leak in code this suite's authors may not change: a pattern of the problem text, where it
 # is, and a minimal repro. A probe whose problems all match these is an xfail;
 # ``test_known_leak_still_leaks`` fails once a repro is fixed, so the entry gets removed.
-KNOWN_LEAKS: dict[str, tuple[str, object]] = {
+KNOWN_LEAKS: dict[str, tuple] = {
+    # problem pattern: (where and why, minimal repro, what the repro's error says today)
     r"tensor\(\): could not infer a dtype from str": (
         "ops/registry.py as_tensor_arg re-raises tensor()'s DTypeError without the op and "
         "argument (`except EmberError: raise`), and unary ops pass no op name",
-        lambda: ember.exp("abc")),
+        lambda: ember.exp("abc"), r"^tensor\(\): could not infer a dtype from str"),
+    r"^ember\.cast: string at arg 0: .*AttributeError": (
+        "ops/operands.py cast reads input._data without a type check",
+        lambda: ember.cast("abc", ember.float32), r"has no attribute '_data'"),
 }
 
 
 def _judge(what: str, problems: list) -> None:
-    unknown = [p for p in problems if not any(re.search(rx, p) for rx in KNOWN_LEAKS)]
+    unknown = [p for p in problems
+               if not any(re.search(rx, f"{what}: {p}") for rx in KNOWN_LEAKS)]
     assert not unknown, f"{what}:\n  " + "\n  ".join(unknown)
     if problems:
         pytest.xfail(f"{what}: only known leaks: " + "; ".join(problems))
@@ -660,8 +673,8 @@ def _judge(what: str, problems: list) -> None:
 
 @pytest.mark.parametrize("pattern", sorted(KNOWN_LEAKS))
 def test_known_leak_still_leaks(pattern):
-    where, repro = KNOWN_LEAKS[pattern]
+    where, repro, today = KNOWN_LEAKS[pattern]
     with pytest.raises(Exception) as info:
         repro()
-    assert re.search(pattern, str(info.value)), (
+    assert re.search(today, str(info.value)), (
         f"fixed ({where}); remove its KNOWN_LEAKS entry: now {info.value!r}")

@@ -251,7 +251,8 @@ def _encoder_forward(p, prefix, h, batch, steps):
     probs = np.exp(scores)
     probs /= probs.sum(axis=-1, keepdims=True)
     attended = (probs @ v).transpose(0, 2, 1, 3).reshape(batch * steps, dim)
-    attn_out = attended @ p[prefix + "self_attn.out_proj.weight"] + p[prefix + "self_attn.out_proj.bias"]
+    attn_out = (attended @ p[prefix + "self_attn.out_proj.weight"]
+                + p[prefix + "self_attn.out_proj.bias"])
     n1, ln1 = _layer_norm(h + attn_out, p[prefix + "norm1.weight"], p[prefix + "norm1.bias"])
     f1 = n1 @ p[prefix + "linear1.weight"] + p[prefix + "linear1.bias"]
     cdf = 0.5 * (1 + _erf(f1 * _SQRT_HALF))
@@ -320,12 +321,13 @@ _MODELS = {"W1": _mlp, "W2": lambda p, x, y, t: _cnn(p, x, y, t, 1),
 def _to_internal(workload_id: str, name: str, value: np.ndarray) -> np.ndarray:
     """PyTorch layout -> this module's layout (see the module docstring)."""
     value = np.asarray(value, f32)
-    if value.ndim == 4:                                   # conv (out, in, kh, kw) -> (kh*kw*in, out)
+    if value.ndim == 4:  # conv (out, in, kh, kw) -> (kh*kw*in, out)
         return np.ascontiguousarray(value.transpose(2, 3, 1, 0).reshape(-1, value.shape[0]))
     if name == "fc1.weight" and workload_id in ("W2", "W3"):  # columns (C,H,W) -> (H,W,C)
         channels = 64 if workload_id == "W2" else 128
         side = int(round((value.shape[1] // channels) ** 0.5))
-        value = value.reshape(-1, channels, side, side).transpose(0, 2, 3, 1).reshape(value.shape[0], -1)
+        value = value.reshape(-1, channels, side, side).transpose(0, 2, 3, 1)
+        value = value.reshape(value.shape[0], -1)
     if value.ndim == 2 and name not in ("embedding.weight", "pos_embedding"):
         return np.ascontiguousarray(value.T)
     return value.copy()
@@ -371,7 +373,7 @@ class NumpyRunner:
 
 
 def build(workload_id: str, mode: str, weights: dict, seed: int) -> NumpyRunner:
-    """A runner for ``workload_id``; the only mode is ``ref``. ``seed`` is unused (no randomness)."""
+    """A runner for ``workload_id``; the only mode is ``ref`` (``seed`` is unused)."""
     if mode not in MODES:
         raise ModeUnavailable(f"numpy has no mode {mode!r}; modes are {MODES}")
     return NumpyRunner(workload_id, weights)

@@ -15,8 +15,8 @@ data, HWIO kernels, TensorFlow's native CPU layout): the NCHW batch is transpose
 the step, once per batch, and that transpose is part of the timed step. ``fc1`` after the
 convolutions has its input rows permuted from (C, H, W) to (H, W, C) order so that it reads the
 NHWC flatten. The LSTM keeps PyTorch's gate order (i, f, g, o) and both biases, as separate
-variables (one merged bias would get a different Adam update); its time loop is a Python loop,
-unrolled into the graph in the function modes. Attention splits ``in_proj`` into q, k, v
+variables (one merged bias would get a different Adam update); its time loop is a Python loop
+eagerly and ``tf.scan`` in the function modes. Attention splits ``in_proj`` into q, k, v
 columns of one ``(d, 3d)`` kernel.
 
 Optimizers use TensorFlow's fused training kernels, whose rules are PyTorch's:
@@ -115,20 +115,32 @@ def _encoder_layer(tf, p, prefix, x):
 
 
 def _lstm(tf, p, x):
-    """One-layer batch-first LSTM, zero initial state, gates (i, f, g, o); returns (N, T, H)."""
+    """One-layer batch-first LSTM, zero initial state, gates (i, f, g, o); returns (N, T, H).
+
+    Eagerly the time loop is a Python loop; inside ``tf.function`` it is ``tf.scan`` (a
+    ``while_loop``): unrolling 64 steps made XLA compile W4's step for over 3 minutes.
+    """
     k_hh = p["lstm.weight_hh_l0"]
     hidden = k_hh.shape[0]
-    steps = x.shape[1]
     xw = tf.tensordot(x, p["lstm.weight_ih_l0"], axes=1) + p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"]
-    xw = tf.unstack(xw, num=steps, axis=1)
-    h = c = tf.zeros((tf.shape(x)[0], hidden), x.dtype)
-    outputs = []
-    for t in range(steps):
-        i, f, g, o = tf.split(xw[t] + tf.matmul(h, k_hh), 4, axis=1)
+    xw = tf.transpose(xw, (1, 0, 2))  # (T, N, 4H)
+    zeros = tf.zeros((tf.shape(x)[0], hidden), x.dtype)
+
+    def cell(state, xw_t):
+        h, c = state
+        i, f, g, o = tf.split(xw_t + tf.matmul(h, k_hh), 4, axis=1)
         c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        outputs.append(h)
-    return tf.stack(outputs, axis=1)
+        return tf.sigmoid(o) * tf.tanh(c), c
+
+    if tf.executing_eagerly():
+        state, outputs = (zeros, zeros), []
+        for xw_t in tf.unstack(xw):
+            state = cell(state, xw_t)
+            outputs.append(state[0])
+        hs = tf.stack(outputs)
+    else:
+        hs, _ = tf.scan(cell, xw, initializer=(zeros, zeros))
+    return tf.transpose(hs, (1, 0, 2))
 
 
 # ---------------------------------------------------------------- the five models
@@ -264,13 +276,21 @@ class TensorFlowRunner:
         return self._predict(self._input(x)).numpy()
 
 
+_XLA_ERROR: list = []  # the probe's result, cached: [] = not probed, [None] = works
+
+
 def _check_xla(tf) -> None:
     """Raise ``ModeUnavailable`` if XLA can't compile a trivial function on this machine."""
+    if _XLA_ERROR:
+        if _XLA_ERROR[0] is not None:
+            raise ModeUnavailable(_XLA_ERROR[0])
+        return
     try:
         tf.function(lambda a: tf.reduce_sum(a * 2.0), jit_compile=True)(tf.ones((2, 2))).numpy()
     except Exception as error:  # noqa: BLE001 - any XLA failure means the mode can't run
-        raise ModeUnavailable(f"XLA (jit_compile=True) failed: {type(error).__name__}: {error}") \
-            from error
+        _XLA_ERROR.append(f"XLA (jit_compile=True) failed: {type(error).__name__}: {error}")
+        raise ModeUnavailable(_XLA_ERROR[0]) from error
+    _XLA_ERROR.append(None)
 
 
 def build(workload_id: str, mode: str, weights: dict, seed: int) -> TensorFlowRunner:

@@ -173,7 +173,8 @@ def param_specs(workload_id: str) -> list[ParamSpec]:
     return list(_PARAMS[workload_id])
 
 
-def make_batch(workload_id: str, seed: int, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_batch(workload_id: str, seed: int,
+               batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Synthetic ``(x, y)`` for one step, the same arrays for every framework given ``seed``.
 
     ``batch`` overrides the workload's batch size (tests use a smaller one for W3-W5).

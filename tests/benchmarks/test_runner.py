@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -226,21 +225,30 @@ def _row(text, label):
     return [c.strip() for c in lines[0].strip("|").split("|")]
 
 
+def _section(text, heading):
+    return text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
 def test_report_ratios_use_torch_eager_of_the_same_run(tmp_path):
     text, cells, workloads = report.render(report.load(_handmade(tmp_path / "r.jsonl")))
     assert workloads == ["W1", "W2"] and len(cells) == 5
     assert "run new" in text and "Test CPU" in text and "jax not installed" in text
-    ember = _row(text, "ember / eager")
+    w1, w2 = _section(text, "W1"), _section(text, "W2")
+    ember = _row(w1, "ember / eager")
     assert ember[1:6] == ["10.00", "9.00", "2.00", "3.00", "3.00"]
     assert ember[7] == "80" and ember[-1] == "ok"
-    assert _row(text, "torch / eager")[3] == "1.00"
-    assert _row(text, "ember / compiled")[-1] == "unavailable: no ember.compile \\| yet"
-    assert "No ratios: PyTorch eager was failed in this run." in text
-    assert _row(text, "numpy / ref")[3] == "-"
-    assert _row(text, "torch")[2:5] == ["1.50", "700", "800"]  # the sizes table
+    assert _row(w1, "torch / eager")[3] == "1.00"
+    assert "| ember / compiled | - |" in w1  # the pipe in the reason is escaped:
+    assert "| unavailable: no ember.compile \\| yet |" in w1
+    assert "No ratios" not in w1
+    assert "No ratios: PyTorch eager was failed in this run." in w2
+    assert _row(w2, "numpy / ref")[3] == "-"
+    assert _row(w2, "torch / eager")[-1] == "failed: RuntimeError: oom"
+    sizes_table = _section(text, "Import time and installed size")
+    assert _row(sizes_table, "torch")[2:5] == ["1.50", "700", "800"]
 
     old, _, _ = report.render(report.load(tmp_path / "r.jsonl"), run_id="old")
-    assert _row(old, "ember / eager")[3] == "30.00"
+    assert _row(_section(old, "W1"), "ember / eager")[3] == "30.00"
     with pytest.raises(ValueError, match="run 'nope' not in the results file; runs: old, new"):
         report.render(report.load(tmp_path / "r.jsonl"), run_id="nope")
 

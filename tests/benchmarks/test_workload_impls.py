@@ -1,8 +1,9 @@
 """The benchmark implementations compute the same function: ember, torch and NumPy agree.
 
-For every workload, on the same data and canonical weights (benchmarks.workloads.spec), two
+For every workload, on the same data and canonical weights (benchmarks.workloads.spec), three
 training steps on one batch give the same losses (the first checks the forward pass and loss,
-the second the backward pass and optimizer update) within float32 tolerance (rtol 1e-4), and
+the second the backward pass and first update, the third the optimizer state: SGD momentum,
+Adam moments) within float32 tolerance (rtol 1e-4), and
 ``predict`` then gives the same logits (rtol 1e-4, atol 1e-5). W1/W2 use the real batch; to keep
 this file well under a minute on 2 shared cores, W3 runs at batch 4, W4 at batch 8 and W5 at
 batch 4 (``make_batch(..., batch=...)``; the layer shapes are unchanged). A framework that is not
@@ -12,7 +13,6 @@ import math
 
 import numpy as np
 import pytest
-
 from benchmarks.frameworks import FRAMEWORKS, ModeUnavailable, load
 from benchmarks.workloads import WORKLOADS, init_weights, make_batch, param_specs
 
@@ -30,36 +30,36 @@ def _module(name):
 
 
 def _run(framework: str, mode: str, workload_id: str):
-    """(loss1, loss2, logits) after two steps on one batch, computed once per session."""
+    """((loss1, loss2, loss3), logits) after three steps on one batch, computed once."""
     key = (framework, mode, workload_id)
     if key not in _cache:
         runner = _module(framework).build(workload_id, mode, init_weights(workload_id, 0), 0)
         x, y = make_batch(workload_id, seed=1, batch=TEST_BATCH[workload_id])
-        first, second = runner.step(x, y), runner.step(x, y)
-        _cache[key] = (first, second, np.asarray(runner.predict(x)))
+        losses = tuple(runner.step(x, y) for _ in range(3))
+        _cache[key] = (losses, np.asarray(runner.predict(x)))
     return _cache[key]
 
 
 @pytest.mark.parametrize("workload_id", sorted(WORKLOADS))
 @pytest.mark.parametrize("framework,mode", IMPLS[1:])
 def test_losses_and_predictions_match_torch(framework, mode, workload_id):
-    """First-step loss, second-step loss and predictions equal torch's within float32 noise."""
-    reference = _run("torch", "eager", workload_id)
-    first, second, logits = _run(framework, mode, workload_id)
-    assert isinstance(first, float) and isinstance(second, float)
-    np.testing.assert_allclose(first, reference[0], rtol=1e-4, err_msg="first-step loss")
-    np.testing.assert_allclose(second, reference[1], rtol=1e-4, err_msg="second-step loss")
-    assert logits.shape == reference[2].shape
-    np.testing.assert_allclose(logits, reference[2], rtol=1e-4, atol=1e-5, err_msg="predict")
+    """The three step losses and the predictions equal torch's within float32 noise."""
+    reference_losses, reference_logits = _run("torch", "eager", workload_id)
+    losses, logits = _run(framework, mode, workload_id)
+    assert all(isinstance(loss, float) for loss in losses)
+    for step, (loss, expected) in enumerate(zip(losses, reference_losses), start=1):
+        np.testing.assert_allclose(loss, expected, rtol=1e-4, err_msg=f"step {step} loss")
+    assert logits.shape == reference_logits.shape
+    np.testing.assert_allclose(logits, reference_logits, rtol=1e-4, atol=1e-5, err_msg="predict")
 
 
 @pytest.mark.parametrize("workload_id", sorted(WORKLOADS))
 def test_torch_reference_trains(workload_id):
     """The reference loss starts near ln(classes) and the update lowers it on the same batch."""
-    first, second, logits = _run("torch", "eager", workload_id)
+    (first, second, third), logits = _run("torch", "eager", workload_id)
     spec = WORKLOADS[workload_id]
     assert abs(first - math.log(spec.num_classes)) < 0.5
-    assert second < first
+    assert third < second < first
     n = TEST_BATCH[workload_id] or spec.batch
     expected = (n, spec.seq_len, spec.num_classes) if spec.is_sequence else (n, spec.num_classes)
     assert logits.shape == expected

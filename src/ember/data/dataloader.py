@@ -116,6 +116,9 @@ class DataLoader(Generic[T_co]):
                  multiprocessing_context=None, generator: _random.Generator | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True) -> None:
+        if not (hasattr(dataset, "__getitem__") or hasattr(dataset, "__iter__")):
+            raise TypeError("DataLoader: dataset must be a map-style dataset (with __getitem__) "
+                            f"or an iterable one (with __iter__), got {type(dataset).__name__}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
             raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
         if num_workers < 0:

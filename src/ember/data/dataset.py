@@ -172,13 +172,19 @@ class ConcatDataset(Dataset[T_co]):
     """Map-style datasets one after the other: indices run through the first, then the next."""
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
+        if not isinstance(datasets, Iterable):
+            raise TypeError(f"ConcatDataset: datasets must be an iterable of datasets, got "
+                            f"{type(datasets).__name__}")
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        for d in self.datasets:
+        for i, d in enumerate(self.datasets):
             if isinstance(d, IterableDataset):
                 raise TypeError("ConcatDataset does not support IterableDataset; "
                                 "use ChainDataset to chain streams")
+            if not hasattr(d, "__len__"):
+                raise TypeError(f"ConcatDataset: datasets[{i}] has no length (a "
+                                f"{type(d).__name__}); it needs __len__ and __getitem__")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self) -> int:
@@ -256,8 +262,10 @@ def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
 
         train, val = random_split(ds, [0.8, 0.2], generator=ember.Generator().manual_seed(0))
     """
-    if not isinstance(lengths, Sequence) or not lengths:
-        raise TypeError(f"random_split: lengths must be a non-empty sequence, got {lengths!r}")
+    if not isinstance(lengths, Sequence) or isinstance(lengths, (str, bytes)) or not lengths \
+            or not all(isinstance(v, (int, float, np.integer, np.floating)) for v in lengths):
+        raise TypeError(f"random_split: lengths must be a non-empty sequence of ints or "
+                        f"fractions, got {lengths!r}")
     sizes = _split_lengths(len(dataset), lengths)
     order = _random.resolve(generator).permutation(sum(sizes)).tolist()
     return [Subset(dataset, order[end - size:end])

@@ -26,6 +26,14 @@ def _positive_int(value, name: str, owner: str) -> int:
     return int(value)
 
 
+def _sized(value, name: str, owner: str):
+    """``value`` if it has a length (a dataset, a list of indices); TypeError otherwise."""
+    if not hasattr(value, "__len__"):
+        raise TypeError(f"{owner}: {name} must have a length (a dataset or a sequence), got "
+                        f"{type(value).__name__}")
+    return value
+
+
 def _bool(value, name: str, owner: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{owner}: {name} should be a boolean value, but got {name}={value!r}")
@@ -54,7 +62,7 @@ class SequentialSampler(Sampler):
     """Indices ``0, 1, ..., len(data_source) - 1``."""
 
     def __init__(self, data_source: Sized) -> None:
-        self.data_source = data_source
+        self.data_source = _sized(data_source, "data_source", "SequentialSampler")
 
     def order(self) -> np.ndarray:
         """All indices of one pass as an int64 array."""
@@ -117,7 +125,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Sequence[int],
                  generator: _random.Generator | None = None) -> None:
-        self.indices = indices
+        self.indices = _sized(indices, "indices", "SubsetRandomSampler")
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
@@ -135,7 +143,11 @@ class WeightedRandomSampler(Sampler):
                  generator: _random.Generator | None = None) -> None:
         self.num_samples = _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
         self.replacement = _bool(replacement, "replacement", "WeightedRandomSampler")
-        w = np.asarray(weights, dtype=np.float64)
+        try:
+            w = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("WeightedRandomSampler: weights must be a sequence of numbers, got "
+                            f"{weights!r}") from None
         if w.ndim != 1:
             raise ValueError("WeightedRandomSampler: weights should be a 1d sequence but given "
                              f"weights have shape {tuple(w.shape)}")

@@ -213,7 +213,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 @tensor_method("vdot")
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """``dot`` (ember tensors are real, so there is nothing to conjugate)."""
-    return _product(DOT, input, other, 1, 1)
+    return _named("vdot", dot, input, other)
 
 
 @tensor_method("outer", "ger")

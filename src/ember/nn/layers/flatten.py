@@ -10,6 +10,11 @@ from ...tensor import Tensor
 from ..module import Module
 
 
+def _check_tensor(input, layer: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{layer}: expected an ember.Tensor input, got {type(input).__name__}")
+
+
 class Flatten(Module):
     """Merge dims ``start_dim..end_dim`` into one; by default (N, *) -> (N, prod(*))."""
 
@@ -19,6 +24,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
+        _check_tensor(input, "Flatten")
         nd = input.ndim
         for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
             if not -max(nd, 1) <= d < max(nd, 1):
@@ -45,6 +51,7 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
+        _check_tensor(input, "Unflatten")
         nd = input.ndim
         if not -nd <= self.dim < nd:
             raise ShapeError(f"dim={self.dim} is out of range for an input of shape "
