@@ -95,8 +95,8 @@ def workload_table(cells: list[dict]) -> list[str]:
             f"| {_fmt(c['first_step_ms'], 0)} | {_fmt(c['peak_rss_mb'], 0)} "
             f"| {c['loss_first']:.4g} -> {c['loss_last']:.4g} | ok |")
     if not _ok(base):
-        why = "not run" if base is None else f"{base.get('status')}"
-        lines += ["", f"No ratios: PyTorch eager was {why} in this run."]
+        why = "was not run" if base is None else f"has status {base.get('status')}"
+        lines += ["", f"No ratios: PyTorch eager {why} in this run."]
     return lines
 
 
@@ -117,10 +117,13 @@ def sizes_table(size_records: list[dict]) -> list[str]:
     return lines
 
 
-def machine_lines(run: dict | None) -> list[str]:
-    """Markdown bullet lines describing the machine of a run record."""
+def machine_lines(run: dict | None, cells: list[dict] = ()) -> list[str]:
+    """Markdown bullet lines describing the machine of a run record (and its load during
+    the ``cells``)."""
     if not run:
         return ["(no machine record for this run)"]
+    loads = [c["load_average"][0] for c in cells if c.get("load_average")]
+    during = f"; 1-min load after each cell: {min(loads)} to {max(loads)}" if loads else ""
     m = run.get("machine", {})
     pools = "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('num_threads')} "
                       f"threads" for p in m.get("thread_pools", [])) or "unknown"
@@ -129,7 +132,7 @@ def machine_lines(run: dict | None) -> list[str]:
     return [f"- time: {run.get('time')}; steps {run.get('steps')} timed after "
             f"{run.get('warmup')} warm-up (+ the first step, timed apart)",
             f"- CPU: {m.get('cpu')}, {m.get('cores')} cores; load average at start "
-            f"(1/5/15 min): {m.get('load_average')}",
+            f"(1/5/15 min): {m.get('load_average')}{during}",
             f"- Python {m.get('python')}, NumPy {m.get('numpy')} ({m.get('numpy_blas')}); "
             f"NumPy's thread pools: {pools}",
             f"- thread variables: {m.get('thread_env')}",
@@ -153,7 +156,7 @@ def bar_chart(path: Path, cells: list[dict], workloads: list[str], key, ylabel: 
     import matplotlib.pyplot as plt
 
     series = _series(cells, workloads, key)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(workloads) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.6 * len(workloads) + 4), 4.5))
     width = 0.8 / max(len(series), 1)
     values = [v for vs in series.values() for v in vs if v]
     for i, (label, vs) in enumerate(series.items()):
@@ -166,8 +169,8 @@ def bar_chart(path: Path, cells: list[dict], workloads: list[str], key, ylabel: 
     ax.set_xticklabels(workloads)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    if series:
-        ax.legend(fontsize=7, ncol=2)
+    if series:  # outside the axes, so it never hides a bar
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         ax.text(0.5, 0.5, "no successful cell", ha="center", transform=ax.transAxes)
     fig.tight_layout()
@@ -182,7 +185,7 @@ def render(records: list[dict], run_id: str | None = None) -> tuple[str, list[di
     run = next((r for r in mine if r.get("kind") == "run"), None)
     cells = [r for r in mine if r.get("kind", "cell") == "cell" and "workload" in r]
     workloads = list(dict.fromkeys(c["workload"] for c in cells))
-    lines = [f"# Benchmark report — run {run_id}", "", *machine_lines(run), "",
+    lines = [f"# Benchmark report — run {run_id}", "", *machine_lines(run, cells), "",
              "Ratios divide by PyTorch eager measured in the same run (below 1: faster than "
              "PyTorch eager). Peak RSS includes the interpreter and the framework's import.", ""]
     for workload in workloads:

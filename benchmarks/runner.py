@@ -71,8 +71,10 @@ def workload_ids(spec_module: str) -> tuple[str, ...]:
     """The workload ids the spec defines (W1..W5 while the spec module does not exist yet)."""
     try:
         spec = importlib.import_module(spec_module)
-    except ModuleNotFoundError:
-        return FALLBACK_WORKLOADS
+    except ModuleNotFoundError as error:
+        if error.name and spec_module.startswith(error.name):
+            return FALLBACK_WORKLOADS
+        raise
     return tuple(spec.WORKLOADS)
 
 
@@ -301,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             record = run_cell(cell, args, overrides)
         bad += record.get("status") in ("failed", "timeout")
+        record["load_average"] = _machine.load_average()  # how busy the machine was
         _append(args.out, {"kind": "cell", "run_id": run_id, **record})
         progress.finished(cell, record)
 

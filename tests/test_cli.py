@@ -220,3 +220,10 @@ def test_python_dash_m_ember():
 def test_console_script_points_at_main():
     (script,) = entry_points(group="console_scripts", name="ember")
     assert script.load() is main
+
+
+def test_bench_rejects_a_bad_workload_name():
+    from ember.cli import main
+
+    status = main(["bench", "--workloads", "W9", "--frameworks", "numpy", "--no-sizes"])
+    assert status == 2

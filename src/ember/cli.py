@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ember", description="ember: a small deep-learning framework on NumPy.")
     parser.add_argument("--version", action="version", version=f"ember {ember.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("bench", add_help=False,  # main() hands `bench` over before parsing
+                        help="run the benchmark suite (python -m benchmarks; source checkout)")
     train = commands.add_parser(
         "train", help="train an image classifier (by default a small CNN on the embedded "
                       "8x8 digits: the main job)",
@@ -253,9 +255,28 @@ def run_train(args: argparse.Namespace, log: Callable[[str], None] = print) -> d
     return {**result, "checkpoint": checkpoint, "log_dir": log_dir, "seconds": seconds}
 
 
+def _bench(args: list[str]) -> int:
+    """Run the benchmark suite, which lives beside ``src/`` in a source checkout only."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__))))
+    if not os.path.isfile(os.path.join(root, "benchmarks", "runner.py")):
+        print("ember bench: the benchmark suite ships with the source repository, not with "
+              "the installed package; clone it and run `ember bench` from an editable install "
+              "(pip install -e .[bench]) or `python -m benchmarks` in the checkout",
+              file=sys.stderr)
+        return 2
+    import subprocess
+
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return subprocess.call([sys.executable, "-m", "benchmarks", *args],
+                           env={**os.environ, "PYTHONPATH": path})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``ember`` command; returns the exit status (2 for bad arguments, via argparse;
     1 for a failed ``--check`` or a data set that cannot be read)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # `ember bench ARGS` runs `python -m benchmarks ARGS`
+        return _bench(argv[1:])
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # report it with the subcommand's usage, which lists the valid options

@@ -241,7 +241,7 @@ def test_report_ratios_use_torch_eager_of_the_same_run(tmp_path):
     assert "| ember / compiled | - |" in w1  # the pipe in the reason is escaped:
     assert "| unavailable: no ember.compile \\| yet |" in w1
     assert "No ratios" not in w1
-    assert "No ratios: PyTorch eager was failed in this run." in w2
+    assert "No ratios: PyTorch eager has status failed in this run." in w2
     assert _row(w2, "numpy / ref")[3] == "-"
     assert _row(w2, "torch / eager")[-1] == "failed: RuntimeError: oom"
     sizes_table = _section(text, "Import time and installed size")
