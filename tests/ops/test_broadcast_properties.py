@@ -85,3 +85,9 @@ def test_broadcast_shapes_matches_numpy(a, b):
             ember.broadcast_shapes(a, b)
     else:
         assert ember.broadcast_shapes(a, b) == np.broadcast_shapes(a, b)
+
+
+@pytest.mark.parametrize("shapes", [(2, (3, 1)), ((), 4), ([2, 1], (1, 3), 3), ((0, 1), 5)])
+def test_broadcast_shapes_takes_ints_and_lists_like_torch(shapes):
+    # PyTorch reads a bare int as a 1-D shape
+    assert ember.broadcast_shapes(*shapes) == tuple(torch.broadcast_shapes(*shapes))

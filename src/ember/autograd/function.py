@@ -28,7 +28,7 @@ import weakref
 
 from ..errors import AutogradError, shape_str
 from . import grad_mode
-from .node import OUTPUT_SELECT, Node
+from .node import Node
 
 
 class FunctionCtx:
@@ -95,7 +95,7 @@ class FunctionCtx:
             return _make(t._data)
         n = node.attrs["n_outputs"]
         if n > 1:  # a fresh stand-in for output `index`: it holds no state of its own
-            node = _output_node(node, index, n)
+            node = Node.output_select(node, index, n)
         return _make(t._data, True, node)
 
     def _release(self) -> None:
@@ -110,21 +110,6 @@ class FunctionCtx:
     def set_materialize_grads(self, value: bool) -> None:
         """With False, ``backward`` gets None (not zeros) for outputs that got no gradient."""
         self.materialize_grads = bool(value)
-
-
-def _output_node(fn_node: Node, index: int, n: int) -> Node:
-    node = object.__new__(Node)
-    node.op = OUTPUT_SELECT
-    node.attrs = {"index": index, "n_outputs": n}
-    node.edges = (fn_node,)
-    node._inputs = ()
-    node._versions = None
-    node._out_data = None
-    node._out_version = None
-    node.pre_hooks = None
-    node.retained = None
-    node._mask = None
-    return node
 
 
 def _function_vjp(node: Node, grad):
@@ -245,7 +230,7 @@ class Function(metaclass=_FunctionMeta):
             if not diff:
                 results.append(o)
                 continue
-            owner = node if single else _output_node(node, k, len(outs))
+            owner = node if single else Node.output_select(node, k, len(outs))
             r = _make(o._data, True, owner)
             r._version = o._version_box()  # in-place on the result is seen by saved checks
             results.append(r)

@@ -23,7 +23,7 @@ from .operands import (
     tensor_arg,
     zeros_like_t,
 )
-from .registry import Op, apply, tensor_method
+from .registry import Op, apply, as_tensor_arg, tensor_method
 from .selection import where
 from .unary import log, neg, trunc
 
@@ -354,7 +354,16 @@ clip = clamp
 
 @tensor_method("lerp")
 def lerp(input, end, weight) -> Tensor:
-    """``input + weight * (end - input)``."""
+    """``input + weight * (end - input)``; ``weight`` is a number or a tensor."""
+    input = as_tensor_arg(input, "input", "lerp")
+    end = as_tensor_arg(end, "end", "lerp")
+    if not isinstance(weight, (int, float)):
+        weight = as_tensor_arg(weight, "weight", "lerp")
+    if not (input.dtype.is_floating_point and end.dtype.is_floating_point):
+        raise DTypeError(
+            f"lerp: expected floating point tensors, got input {input.dtype.name} and end "
+            f"{end.dtype.name}"
+        )
     return add(input, mul(weight, sub(end, input)))
 
 

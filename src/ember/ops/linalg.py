@@ -314,13 +314,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` with ``input`` broadcast to the product;
     ``beta=0`` ignores ``input`` (even nan/inf in it), as in PyTorch."""
-    return _scaled_sum(input, _named("addmm", mm, mat1, mat2), beta, alpha)
+    return _scaled_sum("addmm", input, _named("addmm", mm, mat1, mat2), beta, alpha)
 
 
 @tensor_method("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches (see ``addmm``)."""
-    return _scaled_sum(input, _named("baddbmm", bmm, batch1, batch2), beta, alpha)
+    return _scaled_sum("baddbmm", input, _named("baddbmm", bmm, batch1, batch2), beta, alpha)
 
 
 def _named(op: str, product, a, b) -> Tensor:
@@ -331,17 +331,21 @@ def _named(op: str, product, a, b) -> Tensor:
         raise type(e)(f"{op}: {e}") from None
 
 
-def _scaled_sum(input, product: Tensor, beta, alpha) -> Tensor:
+def _scaled_sum(op: str, input, product: Tensor, beta, alpha) -> Tensor:
+    if isinstance(input, Tensor) and input.dtype is not product.dtype:
+        # PyTorch does not promote here: all three tensors share one dtype
+        raise DTypeError(f"{op}: input is {input.dtype.name} but the matrices are "
+                         f"{product.dtype.name}; expected one dtype")
+    input = as_tensor_arg(input, "input", op)
     if alpha != 1:
         product = mul(product, alpha)
     if beta == 0:
         # input's values are ignored (nan * 0 would be nan) but it still gets a zero gradient
-        input = as_tensor_arg(input, "input", "addmm")
         ignored = _make(np.zeros(input._data.shape, dtype=np.bool_))
-        return add(where(ignored, input, 0), product)
+        return _named(op, add, where(ignored, input, 0), product)
     if beta != 1:
         input = mul(input, beta)
-    return add(input, product)
+    return _named(op, add, input, product)
 
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "einsum",

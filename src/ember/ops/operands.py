@@ -172,6 +172,8 @@ CAST = Op("cast", lambda a, *, dtype: a.astype(dtype.np),
 
 def cast(x: Tensor, dtype: DType) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"cast: argument 'input' must be a Tensor, got {type(x).__name__}")
     if x._data.dtype is dtype.np:
         return x
     out = apply(CAST, (x,), dtype=dtype)

@@ -176,12 +176,12 @@ def as_tensor_arg(x, name: str = "input", op: str = "") -> Tensor:
         return x
     from ..creation import tensor as _tensor  # lazy: creation imports ops
 
+    where = f"{op}: " if op else ""
     try:
         return _tensor(x)
-    except EmberError:
-        raise
+    except EmberError as err:
+        raise type(err)(f"{where}argument '{name}' must be a Tensor or a number: {err}") from None
     except Exception:
-        where = f"{op}: " if op else ""
         raise DTypeError(
             f"{where}argument '{name}' must be a Tensor or a number, got {type(x).__name__}"
         ) from None
