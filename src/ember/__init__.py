@@ -6,6 +6,9 @@ Where things live:
 - ``ops/`` every primitive op, once (see ``ops/__init__.py`` for the families)
 - ``autograd/`` backward, grad, no_grad, Function, gradcheck
 - ``backend/`` kernels NumPy lacks; ``errors.py`` ShapeError, DTypeError, ...
+- ``nn/`` layers and losses; ``optim/`` optimizers; ``data/`` Dataset and DataLoader
+- ``train/`` the Keras-style API (imported on first use); ``io/`` ember.save / ember.load;
+  ``summary/`` TensorBoard; ``models/`` ready-made models; ``cli.py`` the ``ember`` command
 """
 
 import os as _os
@@ -18,17 +21,84 @@ if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
-from . import autograd, dtypes, ops, random
-from .autograd import (enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled,
-                       no_grad, set_detect_anomaly, set_grad_enabled)
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                       linspace, logspace, normal, ones, ones_like, rand, rand_like, randint,
-                       randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
-from .dtypes import (DType, bool_, double, float, float16, float32, float64, get_default_dtype,
-                     half, int, int8, int16, int32, int64, long, promote_types, result_type,
-                     set_default_dtype, short, uint8)
-from .errors import (AutogradError, DTypeError, EmberError, GraphError, IndexingError,
-                     OverlapError, ShapeError)
+from . import (
+    autograd,
+    data,
+    dtypes,
+    io,
+    models,
+    nn,
+    ops,
+    optim,
+    random,
+    summary,
+)
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    DType,
+    bool_,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .errors import (
+    AutogradError,
+    DTypeError,
+    EmberError,
+    GraphError,
+    IndexingError,
+    OverlapError,
+    ShapeError,
+)
+from .io import load, save
 from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, expand
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.elementwise import cast
@@ -40,9 +110,6 @@ from .ops.nn import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
-from . import data  # after the core it builds on (tensors, ops)
-from . import io, models, nn, optim, summary
-from .io import load, save
 
 bool = bool_  # noqa: A001  ember.bool, as torch.bool
 

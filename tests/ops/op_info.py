@@ -18,8 +18,8 @@ Samples should include broadcasting, 0-d and empty inputs where the op allows th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -164,7 +164,8 @@ def test_gradient_against_torch(info, sample):
         pytest.skip("not differentiable")
     e_args = _to_ember(sample, requires_grad=diff)
     t_args = _to_torch(sample, requires_grad=diff)
-    e_out = [o for o in _outputs(info.fn(*e_args, **sample.kwargs), info) if o.dtype.is_floating_point]
+    e_out = [o for o in _outputs(info.fn(*e_args, **sample.kwargs), info)
+             if o.dtype.is_floating_point]
     t_out = [o for o in _outputs(info.torch_fn(*t_args, **sample.kwargs), info)
              if o.dtype.is_floating_point]
     rng = np.random.default_rng(7)

@@ -27,6 +27,13 @@
   ``inplace_views.py``: in-place ops on views (CopySlices) and view regeneration
 """
 
+# isort: off
 from .registry import REGISTRY, Op, TensorSpec, apply
+
+# Load the families in dependency order here, so that whichever module a caller imports first
+# (ember.nn.init reaches ops.inplace, which needs indexing before gather_scatter), the
+# families' mutual imports resolve.
+from . import elementwise, reduce, movement, indexing, inplace, linalg, nn  # noqa: F401
+# isort: on
 
 __all__ = ["REGISTRY", "Op", "TensorSpec", "apply"]
