@@ -21,7 +21,7 @@ import numpy as np
 from ..workloads import WORKLOADS
 from . import ModeUnavailable
 
-__all__ = ["MODES", "available", "build", "JaxRunner", "forward"]
+__all__ = ["MODES", "available", "build", "JaxRunner", "forward", "optimizer"]
 
 MODES = ("jit",)
 _LN_EPS = 1e-5
@@ -46,8 +46,8 @@ def _linear(p, name, x):
 
 def _conv_relu(p, name, x):
     """3x3 convolution, padding 1, NCHW data and OIHW kernel, then ReLU."""
-    from jax import lax
     import jax.numpy as jnp
+    from jax import lax
 
     y = lax.conv_general_dilated(x, p[f"{name}.weight"], window_strides=(1, 1),
                                  padding=((1, 1), (1, 1)),
@@ -57,8 +57,8 @@ def _conv_relu(p, name, x):
 
 def _maxpool2(x):
     """2x2 max-pooling with stride 2 on NCHW data."""
-    from jax import lax
     import jax.numpy as jnp
+    from jax import lax
 
     return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
 
@@ -233,16 +233,17 @@ def _adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
     return init, update
 
 
-def _optimizer(workload_id):
-    spec = WORKLOADS[workload_id]
-    hp = dict(spec.hyperparameters)
-    if spec.optimizer == "sgd":
+def optimizer(kind: str, hyperparameters: dict):
+    """``(init, update)`` for ``kind`` in ("sgd", "adam", "adamw") with PyTorch's argument names;
+    ``update(params, grads, state) -> (params, state)`` is pure (jit it)."""
+    hp = dict(hyperparameters)
+    if kind == "sgd":
         return _sgd(hp["lr"], hp.get("momentum", 0.0))
-    if spec.optimizer in ("adam", "adamw"):
+    if kind in ("adam", "adamw"):
         return _adam(hp["lr"], tuple(hp.get("betas", (0.9, 0.999))), hp.get("eps", 1e-8),
-                     hp.get("weight_decay", 0.01 if spec.optimizer == "adamw" else 0.0),
-                     decoupled=spec.optimizer == "adamw")
-    raise ValueError(f"unknown optimizer {spec.optimizer!r}")
+                     hp.get("weight_decay", 0.01 if kind == "adamw" else 0.0),
+                     decoupled=kind == "adamw")
+    raise ValueError(f"unknown optimizer {kind!r}")
 
 
 # ---------------------------------------------------------------- runner
@@ -257,7 +258,8 @@ class JaxRunner:
         self._jax = jax
         self._tokens = WORKLOADS[workload_id].is_sequence
         model = forward(workload_id)
-        opt_init, opt_update = _optimizer(workload_id)
+        spec = WORKLOADS[workload_id]
+        opt_init, opt_update = optimizer(spec.optimizer, spec.hyperparameters)
         self.params = {k: jnp.asarray(np.asarray(v, np.float32)) for k, v in weights.items()}
         self.opt_state = opt_init(self.params)
 

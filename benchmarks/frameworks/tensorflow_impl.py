@@ -35,7 +35,7 @@ import numpy as np
 from ..workloads import WORKLOADS
 from . import ModeUnavailable
 
-__all__ = ["MODES", "available", "build", "TensorFlowRunner", "to_tf_layout"]
+__all__ = ["MODES", "available", "build", "Optimizer", "TensorFlowRunner", "to_tf_layout"]
 
 MODES = ("eager", "function", "function_jit")
 _LN_EPS = 1e-5
@@ -185,13 +185,13 @@ _MODELS = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4, "W5": _w5}
 
 # ---------------------------------------------------------------- optimizer
 
-class _Optimizer:
+class Optimizer:
     """SGD-momentum, Adam or AdamW with PyTorch's semantics on TensorFlow's fused kernels."""
 
-    def __init__(self, tf, workload_id: str, variables: list) -> None:
-        spec = WORKLOADS[workload_id]
-        hp = dict(spec.hyperparameters)
-        self.tf, self.kind, self.variables = tf, spec.optimizer, variables
+    def __init__(self, tf, kind: str, hyperparameters: dict, variables: list) -> None:
+        """``kind``/``hyperparameters`` as in ``Workload`` (PyTorch's argument names)."""
+        hp = dict(hyperparameters)
+        self.tf, self.kind, self.variables = tf, kind, variables
         self.lr = float(hp["lr"])
         if self.kind == "sgd":
             self.momentum = float(hp.get("momentum", 0.0))
@@ -241,9 +241,9 @@ class TensorFlowRunner:
         model = _MODELS[workload_id]
         self.variables = {k: tf.Variable(v, name=k.replace(".", "_"))
                           for k, v in to_tf_layout(workload_id, weights).items()}
-        names = list(self.variables)
-        var_list = [self.variables[k] for k in names]
-        self.optimizer = _Optimizer(tf, workload_id, var_list)
+        var_list = list(self.variables.values())
+        spec = WORKLOADS[workload_id]
+        self.optimizer = Optimizer(tf, spec.optimizer, spec.hyperparameters, var_list)
 
         def train_step(x, y):
             with tf.GradientTape() as tape:
@@ -257,23 +257,38 @@ class TensorFlowRunner:
         def predict(x):
             return model(tf, self.variables, x)
 
+        self._jit = mode == "function_jit"
+        self._compiled: set = set()  # jitted functions that have compiled once
         if mode == "eager":
             self._step, self._predict = train_step, predict
         else:
-            jit = mode == "function_jit"
-            self._step = tf.function(train_step, jit_compile=jit)
-            self._predict = tf.function(predict, jit_compile=jit)
+            self._step = tf.function(train_step, jit_compile=self._jit)
+            self._predict = tf.function(predict, jit_compile=self._jit)
+
+    def _call(self, fn, *args):
+        """``fn(*args)``; the first call of a jitted function turns an XLA error into
+        ``ModeUnavailable`` (the mode can't run here), later errors propagate as they are."""
+        if not self._jit or fn in self._compiled:
+            return fn(*args)
+        try:
+            out = fn(*args)
+        except self._tf.errors.OpError as error:
+            raise ModeUnavailable(f"XLA compilation of the workload failed: "
+                                  f"{type(error).__name__}: {error.message}") from error
+        self._compiled.add(fn)
+        return out
 
     def _input(self, x):
         return self._tf.constant(np.asarray(x, np.int32 if self._tokens else np.float32))
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One training step (forward, backward, update); returns the loss before the update."""
-        return float(self._step(self._input(x), self._tf.constant(np.asarray(y, np.int32))))
+        return float(self._call(self._step, self._input(x),
+                                self._tf.constant(np.asarray(y, np.int32))))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Forward-only logits as a NumPy array."""
-        return self._predict(self._input(x)).numpy()
+        return self._call(self._predict, self._input(x)).numpy()
 
 
 _XLA_ERROR: list = []  # the probe's result, cached: [] = not probed, [None] = works
