@@ -1,4 +1,4 @@
-"""JAX: the five workloads as pure functions of a parameter pytree, the whole step under ``jax.jit``.
+"""JAX: the five workloads as pure functions of a parameter pytree, each step one ``jax.jit``.
 
 Mode ``jit`` only: one jitted function computes the loss (``jax.value_and_grad``), the gradients
 and the optimizer update, and returns the new parameters and optimizer state (both donated, so

@@ -122,7 +122,8 @@ def _lstm(tf, p, x):
     """
     k_hh = p["lstm.weight_hh_l0"]
     hidden = k_hh.shape[0]
-    xw = tf.tensordot(x, p["lstm.weight_ih_l0"], axes=1) + p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"]
+    xw = (tf.tensordot(x, p["lstm.weight_ih_l0"], axes=1)
+          + p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"])
     xw = tf.transpose(xw, (1, 0, 2))  # (T, N, 4H)
     zeros = tf.zeros((tf.shape(x)[0], hidden), x.dtype)
 

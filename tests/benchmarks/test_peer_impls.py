@@ -198,5 +198,6 @@ def test_tf_layout_conversion_keeps_the_function(workload_id, channels, side):
     expected = act.reshape(2, -1) @ torch_w["fc1.weight"].T
     got = act.transpose(0, 2, 3, 1).reshape(2, -1) @ tf_w["fc1.weight"]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(tf_w["conv1.weight"], torch_w["conv1.weight"].transpose(2, 3, 1, 0))
+    np.testing.assert_array_equal(tf_w["conv1.weight"],
+                                  torch_w["conv1.weight"].transpose(2, 3, 1, 0))
     np.testing.assert_array_equal(tf_w["fc2.weight"], torch_w["fc2.weight"].T)
