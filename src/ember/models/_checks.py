@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from ..errors import DTypeError, ShapeError, shape_str
+from ..nn._utils import positive_int as _positive_int
 from ..tensor import Tensor
 
 
 def positive_int(model: str, name: str, value: object) -> int:
     """Return ``value`` if it is a positive int, else raise a ValueError naming the model."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{model}: {name} must be a positive int, got {value!r}")
-    return value
+    return _positive_int(value, name, model)
 
 
 def check_image_input(model: str, x: Tensor, channels: int, size: int | None) -> None:
