@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +37,8 @@ def md5sum(path: str | os.PathLike) -> str:
 
 
 def _fetch(url: str, target: Path, timeout: float) -> None:
+    import urllib.request  # only when downloading: it pulls in http and ssl (~20 ms at import)
+
     request = urllib.request.Request(url, headers={"User-Agent": "ember"})
     with urllib.request.urlopen(request, timeout=timeout) as response, open(target, "wb") as f:
         for block in iter(lambda: response.read(_CHUNK), b""):
@@ -73,7 +73,7 @@ def download_file(filename: str, mirrors: Sequence[str], md5: str | None,
                 continue
             os.replace(tmp, destination)
             return destination
-        except (urllib.error.URLError, OSError, ValueError) as e:
+        except (OSError, ValueError) as e:  # URLError is an OSError
             reason = getattr(e, "reason", None) or e
             failures.append(f"{url}: {type(e).__name__}: {reason}")
         finally:
