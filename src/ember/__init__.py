@@ -7,6 +7,7 @@ Where things live:
 - ``autograd/`` backward, grad, no_grad, Function, gradcheck
 - ``backend/`` kernels NumPy lacks; ``errors.py`` ShapeError, DTypeError, ...
 - ``nn/`` layers and losses; ``optim/`` optimizers; ``data/`` Dataset and DataLoader
+- ``graph/`` graph mode: ``ember.compile`` (trace, passes, executor)
 - ``train/`` the Keras-style API (imported on first use); ``io/`` ember.save / ember.load;
   ``summary/`` TensorBoard; ``models/`` ready-made models; ``cli.py`` the ``ember`` command
 """
@@ -98,6 +99,7 @@ from .errors import (
     OverlapError,
     ShapeError,
 )
+from .graph import compile  # noqa: A004  ember.compile, as torch.compile
 from .io import load, save
 from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, expand
 from .ops.elementwise import *  # noqa: F401,F403

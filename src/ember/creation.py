@@ -14,6 +14,7 @@ import numpy as np
 from . import random as _random
 from .dtypes import ALL, DType, as_dtype, from_numpy_dtype, get_default_dtype, int64, promote_types
 from .errors import DTypeError, ShapeError
+from .random import integers_kernel, normal_kernel, permutation_kernel, uniform_kernel
 from .tensor import Tensor, _make
 
 
@@ -291,19 +292,25 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
 
 # ------------------------------------------------------------------------------ random
 
+
+def _draw(kernel, generator, shape, dtype, *args) -> Tensor:
+    from .ops.random_draw import draw  # lazy: ops import this module
+
+    return draw(kernel, generator, shape, dtype, *args)
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    rng = _random.resolve(generator)
     dt = _float_dtype(dtype, "rand", floating=True)
-    arr = rng.random(_size(size, "rand"), dtype=np.float64).astype(dt, copy=False)
+    shape = _size(size, "rand")
+    arr = _draw(uniform_kernel, generator, shape, dt, shape, dt)._data
     return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    rng = _random.resolve(generator)
     dt = _float_dtype(dtype, "randn", floating=True)
-    arr = rng.standard_normal(_size(size, "randn"), dtype=np.float64).astype(dt, copy=False)
+    shape = _size(size, "randn")
+    arr = _draw(normal_kernel, generator, shape, dt, shape, dt)._data
     return _finish(arr, requires_grad)
 
 
@@ -319,10 +326,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     low, high = _number(low, "low", "randint"), _number(high, "high", "randint")
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    rng = _random.resolve(generator)
     dt = int64 if dtype is None else as_dtype(dtype)
-    arr = rng.integers(low, high, _size(tuple(size), "randint"), dtype=np.int64)
-    return _finish(arr.astype(dt.np, copy=False), requires_grad)
+    shape = _size(tuple(size), "randint")
+    arr = _draw(integers_kernel, generator, shape, dt.np, shape, dt.np, low, high)._data
+    return _finish(arr, requires_grad)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None,
@@ -330,9 +337,9 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     """A random permutation of 0 .. n-1 (int64)."""
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
-    rng = _random.resolve(generator)
     dt = int64 if dtype is None else as_dtype(dtype)
-    return _finish(rng.permutation(int(n)).astype(dt.np), requires_grad)
+    arr = _draw(permutation_kernel, generator, (int(n),), dt.np, int(n), dt.np)._data
+    return _finish(arr, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,

@@ -83,3 +83,30 @@ def resolve(generator: Generator | None) -> np.random.Generator:
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be an ember.Generator, got {type(generator).__name__}")
     return generator._rng
+
+
+# ------------------------------------------------------------------------ draw kernels
+# ``kernel(numpy_generator, *args) -> ndarray``: what ember.ops.random_draw.draw runs (and a
+# compiled function re-runs) to make a random tensor.
+
+
+def uniform_kernel(rng, shape, dtype, low=0.0, high=1.0):
+    values = rng.random(shape, dtype=np.float64)
+    if low != 0.0 or high != 1.0:
+        values = values * (high - low) + low
+    return values.astype(dtype, copy=False)
+
+
+def normal_kernel(rng, shape, dtype, mean=0.0, std=1.0):
+    values = rng.standard_normal(shape, dtype=np.float64)
+    if mean != 0.0 or std != 1.0:
+        values = values * std + mean
+    return values.astype(dtype, copy=False)
+
+
+def integers_kernel(rng, shape, dtype, low, high):
+    return rng.integers(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+
+def permutation_kernel(rng, n, dtype):
+    return rng.permutation(n).astype(dtype)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import tracing as _tracing
 from .dtypes import DType, as_dtype, from_numpy_dtype, get_default_dtype
 from .errors import AutogradError, DTypeError, ShapeError, shape_str
 
@@ -127,6 +128,8 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient accumulated by ``backward`` (None until then)."""
+        if _tracing.current is not None:
+            _tracing.current.note_grad_owner(self)
         return self._grad
 
     @grad.setter
@@ -144,6 +147,8 @@ class Tensor:
                 raise ShapeError(f"assigned grad has data of a different size: the tensor has "
                                  f"shape {shape_str(self._data.shape)}, the grad "
                                  f"{shape_str(value._data.shape)}")
+        if _tracing.current is not None:
+            _tracing.current.note_grad_owner(self)
         self._grad = value
 
     @property
@@ -191,6 +196,8 @@ class Tensor:
                 "Can't call numpy() on a Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
+        if _tracing.current is not None:
+            raise _tracing.current.refuse_value_read("numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -201,6 +208,8 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        if _tracing.current is not None:
+            raise _tracing.current.refuse_value_read("item()")
         if self._data.size != 1:
             raise ValueError(
                 f"a Tensor with {self._data.size} elements cannot be converted to a Python "
@@ -209,6 +218,8 @@ class Tensor:
         return self._data.item()
 
     def tolist(self):
+        if _tracing.current is not None:
+            raise _tracing.current.refuse_value_read("tolist()")
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -218,11 +229,15 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
+        if _tracing.current is not None:
+            raise _tracing.current.refuse_value_read("using a tensor as a Python int")
         if self.dtype.is_floating_point or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self._data.item())
 
     def __bool__(self) -> bool:
+        if _tracing.current is not None:
+            raise _tracing.current.refuse_value_read("`if`/`while`/`and`/`or` on a tensor")
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of a Tensor with {self._data.size} elements is ambiguous; "

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from .. import tracing as _tracing
 from ..errors import AutogradError, shape_str
 from .node import Node
 
@@ -101,6 +102,10 @@ def deliver_leaf(leaf, g, capture, create_graph: bool) -> None:
 def accumulate_grad(t, g, create_graph: bool) -> None:
     """``t.grad += g`` with PyTorch's rules: the first gradient is adopted without a copy
     when nothing else holds it; later ones are added in place (unless building a graph)."""
+    tracer = _tracing.current
+    if tracer is not None:
+        _accumulate_traced(tracer, t, g, create_graph)
+        return
     old = t._grad
     if old is None:
         if create_graph:
@@ -136,6 +141,28 @@ def accumulate_grad(t, g, create_graph: bool) -> None:
             box[0] += 1
     else:
         old._data = (a + g._data).astype(a.dtype, copy=False)
+
+
+def _accumulate_traced(tracer, t, g, create_graph: bool) -> None:
+    """accumulate_grad while ember.compile traces: the same effects, made of recorded ops
+    (a copy is the same value; an in-place sum is a new value of .grad's memory)."""
+    tracer.note_grad_owner(t)
+    old = t._grad
+    if old is None:
+        if g._node is not None and not create_graph:
+            g = g.detach()
+        # a copy at trace time costs nothing at run time (a copy is the same graph value),
+        # and keeps this .grad apart from any other tensor sharing g
+        copy = _make(g._data.copy())
+        tracer.same_value(copy._data, g)
+        t._grad = copy
+        return
+    if create_graph or old._node is not None:
+        t._grad = old + g
+        return
+    new = old + g
+    np.copyto(old._data, new._data, casting="unsafe")
+    tracer.rebind(old, new)
 
 
 def _clone(g):

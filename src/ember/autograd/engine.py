@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import tracing as _tracing
 from ..errors import AutogradError, shape_str
 from . import accumulate, anomaly_mode, grad_mode
 from .accumulate import accumulate_grad, deliver_leaf, fix_grad, run_hooks
@@ -86,7 +87,7 @@ def _root_grad(i: int, root, g):
 
 def _add(prev, g, create_graph: bool):
     """Sum two gradients of the same tensor (recorded only when building a graph)."""
-    if create_graph:
+    if create_graph or _tracing.current is not None:
         return prev + g
     return _make(prev._data + g._data)
 
@@ -264,7 +265,7 @@ def run_backward(roots: tuple, grads, retain_graph: bool, create_graph: bool,
                         prev = buffers.get(e)
                         if prev is None:
                             buffers[e] = ig
-                        elif create_graph:
+                        elif create_graph or _tracing.current is not None:
                             buffers[e] = prev + ig
                         else:  # _add inlined: this is the per-edge hot path
                             buffers[e] = _make(prev._data + ig._data)

@@ -25,6 +25,7 @@
   (version counters, rebasing); ``inplace_methods.py``: ``add_``, ``mul_``, ``exp_``,
   ``addcdiv_``, ...; ``inplace_index.py``: ``masked_fill_``, ``scatter_``, ``index_put_``, ...;
   ``inplace_views.py``: in-place ops on views (CopySlices) and view regeneration
+- ``random_draw.py``: random draws as an op (re-drawn on every run of a compiled function)
 """
 
 # isort: off
@@ -33,6 +34,7 @@ from .registry import REGISTRY, Op, TensorSpec, apply
 # Load the families in dependency order here, so that whichever module a caller imports first
 # (ember.nn.init reaches ops.inplace, which needs indexing before gather_scatter), the
 # families' mutual imports resolve.
+from . import random_draw  # noqa: F401
 from . import elementwise, reduce, movement, indexing, inplace, linalg, nn  # noqa: F401
 # isort: on
 

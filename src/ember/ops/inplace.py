@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import random as _random
+from .. import tracing as _tracing
 from ..autograd import grad_mode
 from ..dtypes import DType, default_for_category, result_type, scalar_category
 from ..errors import AutogradError, DTypeError, OverlapError, ShapeError, shape_str
@@ -32,6 +32,7 @@ from ..tensor import Tensor, _make
 from .broadcast import broadcast_shapes, sum_to
 from .gather_scatter import scalar_value
 from .operands import cast, zeros_like_t
+from .random_draw import draw, normal_kernel, uniform_kernel
 from .registry import Op, TensorSpec, apply, tensor_method
 
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
@@ -100,7 +101,8 @@ def needs_graph(t: Tensor, others: tuple, op: str) -> bool:
     """Whether ``t.op_(*others)`` must be recorded; raises for in-place writes PyTorch forbids
     (into a leaf that requires grad, or a view of one, while grad mode is on)."""
     if not grad_mode.enabled:
-        return False
+        # a trace records every in-place update as an op (a new value of t's memory)
+        return _tracing.current is not None
     if t._requires_grad:
         if t._node is None:
             raise AutogradError(f"{op}: a leaf Variable that requires grad is being used in an "
@@ -113,7 +115,7 @@ def needs_graph(t: Tensor, others: tuple, op: str) -> bool:
     for o in others:
         if isinstance(o, Tensor) and o._requires_grad:
             return True
-    return False
+    return _tracing.current is not None
 
 
 def bump(t: Tensor) -> None:
@@ -145,7 +147,10 @@ def fit_result(new: Tensor, like: Tensor, op: str) -> Tensor:
 def _snapshot(t: Tensor, copy: bool) -> Tensor:
     """The tensor as it is before the write: its node, and its values if they are needed."""
     if copy:
-        return _make(t._data.copy(), t._requires_grad, t._node)
+        old = _make(t._data.copy(), t._requires_grad, t._node)
+        if _tracing.current is not None:
+            _tracing.current.same_value(old._data, t)
+        return old
     old = _make(t._data, t._requires_grad, t._node)
     # sharing the counter: should a vjp read these (overwritten) values after all, backward
     # raises the version error instead of computing with the new ones
@@ -155,11 +160,25 @@ def _snapshot(t: Tensor, copy: bool) -> Tensor:
 
 def inplace_with_graph(t: Tensor, fn, others: tuple, copy_old: bool, op: str = "") -> Tensor:
     """Write ``fn(old_t, *others)`` (ember ops, recorded) into ``t`` and rebase ``t``."""
+    tracer = _tracing.current
+    if tracer is not None:
+        if t._base is not None or t._data.base is not None and not t._data.flags.owndata:
+            tracer.check_inplace_target(t, op)
+        if not (grad_mode.enabled and (t._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in others))):
+            # nothing for autograd: the trace records fn as the new value of t's memory
+            new = fit_result(fn(t, *others), t, op)
+            np.copyto(t._data, new._data)
+            bump(t)
+            tracer.rebind(t, new)
+            return t
     if t._base is not None:
         return copy_slices(t, fn, others, op)
     new = fit_result(fn(_snapshot(t, copy_old), *others), t, op)
     np.copyto(t._data, new._data)
     bump(t)
+    if tracer is not None:
+        tracer.rebind(t, new)
     node = t._node = new._node
     t._requires_grad = new._requires_grad
     if node is not None and node._out_data is not None and node._out_data is new._data:
@@ -266,11 +285,9 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=Non
     if from_ > to:
         raise ValueError(f"uniform_ expects to return a [from, to) range, but found "
                          f"from={from_} > to={to}")
-    rng = _random.resolve(generator)
-    values = rng.random(self._data.shape, dtype=np.float64)
-    if from_ != 0.0 or to != 1.0:
-        values = values * (to - from_) + from_
-    return overwrite(self, _make(values), "uniform_")
+    shape = self._data.shape
+    values = draw(uniform_kernel, generator, shape, np.float64, shape, np.float64, from_, to)
+    return overwrite(self, values, "uniform_")
 
 
 @tensor_method("normal_")
@@ -279,10 +296,9 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
     float_target(self, "normal_")
     if std < 0:
         raise ValueError(f"normal_ expects std >= 0.0, but found std {std}")
-    values = _random.resolve(generator).standard_normal(self._data.shape, dtype=np.float64)
-    if mean != 0.0 or std != 1.0:
-        values = values * std + mean
-    return overwrite(self, _make(values), "normal_")
+    shape = self._data.shape
+    values = draw(normal_kernel, generator, shape, np.float64, shape, np.float64, mean, std)
+    return overwrite(self, values, "normal_")
 
 
 from . import inplace_index, inplace_methods  # noqa: E402,F401  bind add_, mul_, ... on Tensor

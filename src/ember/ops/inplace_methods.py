@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import tracing as _tracing
 from ..autograd import grad_mode
 from ..dtypes import get_default_dtype, result_type
 from ..errors import DTypeError, shape_str
@@ -79,7 +80,7 @@ def _binary_inplace(self: Tensor, other, name: str, kernel, functional, copy_old
     kind = type(other)
     if kind is not Tensor and kind is not float and kind is not int:
         other = _operand(other, name)
-    if grad_mode.enabled and needs_graph(self, (other,), name):
+    if (grad_mode.enabled or _tracing.current is not None) and needs_graph(self, (other,), name):
         return inplace_with_graph(self, functional, (other,), copy_old, name)
     check_operand(self, other, name)
     try:
@@ -108,7 +109,8 @@ def _scaled(other, alpha, self: Tensor, name: str):
     if isinstance(alpha, float) and not self.dtype.is_floating_point:
         raise DTypeError(f"{name}: for integral input tensors, argument alpha must not be a "
                          "floating point number")
-    if isinstance(other, Tensor) and other._requires_grad and grad_mode.enabled:
+    if isinstance(other, Tensor) and (other._requires_grad and grad_mode.enabled
+                                      or _tracing.current is not None):
         return ew.mul(other, alpha)
     if isinstance(alpha, Tensor):
         alpha = _scalar_array(alpha, self)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import tracing as _tracing
 from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..dtypes import DType, from_numpy_dtype
@@ -46,10 +47,12 @@ class Op:
     ``save`` lists the input positions the vjp reads values of (default: all); the others are
     kept only as :class:`TensorSpec` so their memory can be freed before backward.
     ``differentiable=False`` marks ops whose output never requires grad (comparisons, argmax).
+    ``stateful`` (set after construction) marks ops with effects beyond their output (random
+    draws): graph passes never drop, merge or fold them.
     """
 
     __slots__ = ("name", "forward", "vjp", "infer", "onnx", "save", "save_out",
-                 "differentiable", "backward_name")
+                 "differentiable", "backward_name", "stateful")
 
     def __init__(self, name: str, forward: Callable, vjp: Callable | None = None,
                  infer: Callable | None = None, *, save=None, save_out: bool = False,
@@ -62,6 +65,7 @@ class Op:
         self.save = save  # None = every input
         self.save_out = save_out
         self.differentiable = differentiable and vjp is not None
+        self.stateful = False  # True: graph passes must keep every call (random draws)
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
         REGISTRY[name] = self
 
@@ -101,9 +105,15 @@ def apply(op: Op, inputs: tuple, **attrs) -> Tensor:
                     box = [0]
                     out = _make(data, True, Node.record(op, inputs, attrs, data, box))
                     out._version = box
-                    return out
-                return _make(data, True, Node.record(op, inputs, attrs, data))
-    return _make(data)
+                else:
+                    out = _make(data, True, Node.record(op, inputs, attrs, data))
+                if _tracing.current is not None:
+                    _tracing.current.record(op, inputs, attrs, (out,))
+                return out
+    out = _make(data)
+    if _tracing.current is not None:
+        _tracing.current.record(op, inputs, attrs, (out,))
+    return out
 
 
 def apply_multi(op: Op, inputs: tuple, **attrs) -> tuple:
@@ -119,14 +129,20 @@ def apply_multi(op: Op, inputs: tuple, **attrs) -> tuple:
         raise
     except Exception as exc:
         raise explain_failure(op, inputs, attrs, exc) from None
+    result = None
     if grad_mode.enabled and op.differentiable:
         for t in inputs:
             if t._requires_grad:
                 n = len(outs)
                 node = Node.record(op, inputs, dict(attrs, n_outputs=n), workspace)
                 select = Node.output_select
-                return tuple([_make(a, True, select(node, k, n)) for k, a in enumerate(outs)])
-    return tuple([_make(a) for a in outs])
+                result = tuple([_make(a, True, select(node, k, n)) for k, a in enumerate(outs)])
+                break
+    if result is None:
+        result = tuple([_make(a) for a in outs])
+    if _tracing.current is not None:
+        _tracing.current.record(op, inputs, attrs, result, workspace, multi=True)
+    return result
 
 
 def _check_infer(op: Op, inputs: tuple, attrs: dict, data: np.ndarray) -> None:

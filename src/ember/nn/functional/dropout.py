@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 
-from ... import random as _random
 from ...errors import DTypeError, ShapeError, shape_str
 from ...ops import elementwise as _ew
+from ...ops.random_draw import draw
 from ...ops.registry import as_tensor_arg
-from ...tensor import Tensor, _make
+from ...tensor import Tensor
 
 
 def _check_p(p: float, op: str) -> None:
@@ -25,14 +25,18 @@ def _check_p(p: float, op: str) -> None:
 
 
 def _mask(shape: tuple, p: float, dtype: np.dtype, generator) -> Tensor:
-    rng = _random.resolve(generator)
+    # an op: a compiled function draws a new mask on every run
+    return draw(_mask_kernel, generator, shape, dtype, shape, p, dtype)
+
+
+def _mask_kernel(rng, shape: tuple, p: float, dtype: np.dtype) -> np.ndarray:
     n = math.prod(shape)
     # 32 random bits per element straight from the bit generator: half the cost of drawing
     # float32 uniforms (the bulk of dropout's time), and finer (2**-32) than their 2**-24
     bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
     keep = np.greater_equal(bits, np.uint32(min(round(p * 2**32), 2**32 - 1)))
     # the scale and the mask are one array, so forward and backward are one multiply each
-    return _make(np.multiply(keep, dtype.type(1.0 / (1.0 - p)), dtype=dtype))
+    return np.multiply(keep, dtype.type(1.0 / (1.0 - p)), dtype=dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,

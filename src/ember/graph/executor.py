@@ -1,0 +1,181 @@
+"""Lowering a Graph to straight-line Python: one statement per node, no dispatch at run time.
+
+The generated function takes the input arrays and returns the output arrays. Each node is a
+call of its op's NumPy-level ``forward`` with the static attributes bound in advance; there is
+no autograd bookkeeping, no Tensor wrapping and no shape checking (the guards did that once).
+Nodes the fusion pass merged call the fused kernel it generated, and values the buffer plan
+assigned to a preallocated buffer are written with ``out=``. Write-backs (new parameter values,
+gradients, optimizer state) close the function. ``Executor.source`` is the text, shown by
+``compiled.code``.
+
+An exception inside the generated code is re-raised naming the node that failed and the
+user's source line it was traced from (the line numbers of the generated code map to nodes).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import linecache
+
+import numpy as np
+
+from ..errors import EmberError, GraphError
+from .ir import Graph, Node, Value
+
+_counter = itertools.count()
+
+
+def _make_tensor(arr):
+    from ..tensor import _make
+
+    return _make(arr)
+
+
+class Executor:
+    """A compiled graph: ``run(input_arrays) -> output arrays`` plus its source text."""
+
+    def __init__(self, graph: Graph, plan=None):
+        self.graph = graph
+        self.plan = plan
+        self.env: dict = {"_np": np, "_copyto": np.copyto}
+        self.line_nodes: dict[int, Node] = {}
+        self.source = self._generate()
+        self.filename = f"<ember compiled {graph.name} #{next(_counter)}>"
+        code = compile(self.source, self.filename, "exec")
+        # linecache lets tracebacks and inspect show the generated lines
+        linecache.cache[self.filename] = (len(self.source), None,
+                                          self.source.splitlines(True), self.filename)
+        exec(code, self.env)
+        self._run = self.env["run"]
+
+    # ------------------------------------------------------------------ code generation
+    def _name(self, v: Value) -> str:
+        return f"v{v.id}"
+
+    def _global(self, prefix: str, obj) -> str:
+        name = f"{prefix}{len(self.env)}"
+        self.env[name] = obj
+        return name
+
+    def _generate(self) -> str:
+        g = self.graph
+        lines = ["def run(inputs):"]
+        body: list = []
+        if g.inputs:
+            names = ", ".join(self._name(v) for v in g.inputs)
+            body.append((f"{names}, = inputs", None))
+        for v in g.values:
+            if not v.users and v not in g.live_values():
+                continue
+            if v.kind == "state":
+                t = self._global("S", v.tensor)
+                body.append((f"{self._name(v)} = {t}._data", None))
+            elif v.kind == "grad":
+                t = self._global("P", v.tensor)
+                body.append((f"{self._name(v)} = {t}._grad._data", None))
+            elif v.kind == "const":
+                body.append((f"{self._name(v)} = {self._global('K', v.array)}", None))
+        if self.plan is not None:
+            body.extend((line, None) for line in self.plan.prologue(self))
+        for node in g.nodes:
+            body.extend(self._node_lines(node, "    "))
+        body.extend((line, None) for line in self._writeback_lines())
+        outs = ", ".join(self._name(v) if v is not None else "None" for v in g.outputs)
+        body.append((f"return ({outs}{',' if len(g.outputs) == 1 else ''})", None))
+        for text, node in body:
+            if node is not None:
+                self.line_nodes[len(lines) + 1] = node
+            lines.append(text if text.startswith("    ") else "    " + text)
+        return "\n".join(lines) + "\n"
+
+    def _node_lines(self, node: Node, indent: str) -> list:
+        if node.branches is not None:
+            return self._cond_lines(node, indent)
+        kernel = getattr(node, "kernel", None)
+        fn = kernel if kernel is not None else node.op.forward
+        static = {k: v for k, v in node.attrs.items() if k not in node.dynamic and k != "cache"}
+        call = self._global("F", functools.partial(fn, **static) if static else fn)
+        args = [self._name(v) for v in node.inputs]
+        args += [f"{k}={self._name(v)}" for k, v in node.dynamic.items()]
+        out_arg = self.plan.out_argument(node) if self.plan is not None else None
+        if out_arg:
+            args.append(out_arg)
+        pre = []
+        if "cache" in node.attrs and isinstance(node.attrs["cache"], list):
+            cache = f"c{node.id}"
+            pre.append((f"{indent}{cache} = []", node))
+            args.append(f"cache={cache}")
+        outs = [self._name(v) for v in node.outputs]
+        target = ", ".join(outs) + ("," if len(outs) == 1 else "")
+        call_text = f"{call}({', '.join(args)})"
+        if node.multi:
+            work = f"w{node.id}" if any(w[0] == "workspace" for _, w in node.sides) else "_"
+            stmt = f"({target}), {work} = {call_text}"
+        elif len(outs) == 1:
+            stmt = f"{outs[0]} = {call_text}"
+        else:
+            stmt = f"{target} = {call_text}"
+        lines = pre + [(f"{indent}{stmt}", node)]
+        for v, where in node.sides:
+            if where[0] == "workspace":
+                lines.append((f"{indent}{self._name(v)} = w{node.id}[{where[1]}]", node))
+            else:
+                lines.append((f"{indent}{self._name(v)} = c{node.id}[{where[2]}]", node))
+        return lines
+
+    def _cond_lines(self, node: Node, indent: str) -> list:
+        pred, true_nodes, false_nodes, true_outs, false_outs = node.branches
+        lines = [(f"{indent}if {self._name(pred)}:", node)]
+        for branch, outs in ((true_nodes, true_outs), (false_nodes, false_outs)):
+            for inner in branch:
+                lines.extend(self._node_lines(inner, indent + "    "))
+            for res, src in zip(node.outputs, outs):
+                lines.append((f"{indent}    {self._name(res)} = {self._name(src)}", node))
+            if branch is true_nodes:
+                lines.append((f"{indent}else:", node))
+        return lines
+
+    def _writeback_lines(self) -> list:
+        lines = []
+        granted: set = set()  # values already handed to a .grad: others get their own copy
+        for how, target, v in self.graph.writebacks:
+            if isinstance(target, tuple):
+                tgt = f"args[{target[1]}]"
+            else:
+                tgt = self._global("T", target)
+            if how == "copy":
+                lines.append(f"_copyto({tgt}._data, {self._name(v)})")
+            elif how == "replace":
+                lines.append(f"{tgt}._data = {self._name(v)}")
+            elif v is None:
+                lines.append(f"{tgt}._grad = None")
+            else:
+                self.env["_tensor"] = _make_tensor
+                src = self._name(v) + (".copy()" if v.id in granted else "")
+                granted.add(v.id)
+                lines.append(f"{tgt}._grad = _tensor({src})")
+        return lines
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, arrays: list, args: list):
+        self.env["args"] = args
+        try:
+            return self._run(arrays)
+        except EmberError:
+            raise
+        except Exception as exc:
+            raise self._explain(exc) from exc
+
+    def _explain(self, exc: Exception) -> Exception:
+        tb = exc.__traceback__
+        node = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.filename:
+                node = self.line_nodes.get(tb.tb_lineno)
+            tb = tb.tb_next
+        if node is None:
+            return GraphError(f"compiled {self.graph.name} failed: {exc}")
+        shapes = ", ".join(v.type_str() for v in node.inputs)
+        return GraphError(f"{node.location}: {node.name}({shapes}) failed while running the "
+                          f"compiled {self.graph.name}: {type(exc).__name__}: {exc}")
