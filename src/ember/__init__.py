@@ -99,7 +99,7 @@ from .errors import (
     OverlapError,
     ShapeError,
 )
-from .graph import compile  # noqa: A004  ember.compile, as torch.compile
+from .graph import compile, cond  # noqa: A004  ember.compile, as torch.compile
 from .io import load, save
 from .ops.broadcast import broadcast_shapes, broadcast_tensors, broadcast_to, expand
 from .ops.elementwise import *  # noqa: F401,F403

@@ -12,7 +12,8 @@ it as generated straight-line Python.
 
 from __future__ import annotations
 
+from .control import cond
 from .function import CompiledFunction, CompiledModule, compile
 from .ir import Graph, Node, Value
 
-__all__ = ["CompiledFunction", "CompiledModule", "Graph", "Node", "Value", "compile"]
+__all__ = ["CompiledFunction", "CompiledModule", "Graph", "Node", "Value", "compile", "cond"]

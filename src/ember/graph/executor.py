@@ -94,10 +94,11 @@ class Executor:
             return self._cond_lines(node, indent)
         kernel = getattr(node, "kernel", None)
         fn = kernel if kernel is not None else node.op.forward
-        static = {k: v for k, v in node.attrs.items() if k not in node.dynamic and k != "cache"}
+        roots = {k.split(".", 1)[0] for k in node.dynamic}
+        static = {k: v for k, v in node.attrs.items() if k not in roots and k != "cache"}
         call = self._global("F", functools.partial(fn, **static) if static else fn)
         args = [self._name(v) for v in node.inputs]
-        args += [f"{k}={self._name(v)}" for k, v in node.dynamic.items()]
+        args += [f"{k}={self._dynamic_source(node, k, node.attrs.get(k))}" for k in roots]
         out_arg = self.plan.out_argument(node) if self.plan is not None else None
         if out_arg:
             args.append(out_arg)
@@ -123,6 +124,20 @@ class Executor:
             else:
                 lines.append((f"{indent}{self._name(v)} = c{node.id}[{where[2]}]", node))
         return lines
+
+    def _dynamic_source(self, node: Node, path: str, template) -> str:
+        """Source for attribute ``path`` of ``node``: a value's name, or the attribute's
+        tuple/list with the computed arrays in place (``index=(v3, K7)``)."""
+        v = node.dynamic.get(path)
+        if v is not None:
+            return self._name(v)
+        if isinstance(template, (tuple, list)) and any(
+                k.startswith(path + ".") for k in node.dynamic):
+            items = [self._dynamic_source(node, f"{path}.{i}", item)
+                     for i, item in enumerate(template)]
+            body = ", ".join(items) + ("," if len(items) == 1 else "")
+            return f"({body})" if isinstance(template, tuple) else f"[{body}]"
+        return self._global("A", template)
 
     def _cond_lines(self, node: Node, indent: str) -> list:
         pred, true_nodes, false_nodes, true_outs, false_outs = node.branches

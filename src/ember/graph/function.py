@@ -26,7 +26,7 @@ from ..tensor import Tensor, _make
 from . import passes as _passes
 from .executor import Executor
 from .memory import MemoryPlan, plan_memory
-from .trace import Tracer, location_of_traceback
+from .trace import _EMBER_DIR, Tracer, location_of_traceback
 
 log = logging.getLogger("ember.compile")
 
@@ -285,8 +285,11 @@ class CompiledFunction:
             tracer.add_input(t)
         outer = tracing.current
         tracing.current = tracer
+        watch = _SideEffectWatch(tracer, _outside_containers(self.fn, args, kwargs,
+                                                             self._modules))
         try:
-            result = self.fn(*args, **kwargs)
+            with watch:
+                result = self.fn(*args, **kwargs)
         except EmberError as err:
             raise _at_user_line(err) from None
         finally:
@@ -361,6 +364,75 @@ class CompiledModule(CompiledFunction):
 
     def __getattr__(self, name):
         return getattr(self.__dict__["module"], name)
+
+
+def _outside_containers(fn, args, kwargs, modules) -> set:
+    """ids of lists and dicts that exist outside the function: arguments, closure cells,
+    globals it names, module attributes. Appending to one of them while tracing is a side
+    effect later calls will not repeat."""
+    found: list = list(args) + list(kwargs.values())
+    target = getattr(fn, "__func__", fn)
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:
+            pass
+    code = getattr(target, "__code__", None)
+    if code is not None:
+        glob = getattr(target, "__globals__", {})
+        found += [glob[n] for n in code.co_names if n in glob]
+    for m in modules or ():
+        for sub in m.modules():
+            found += list(vars(sub).values())
+    return {id(x) for x in found if isinstance(x, (list, dict, set))}
+
+
+class _SideEffectWatch:
+    """While tracing, warn (once per line) about ``print`` and about appending to a list
+    from outside: they happen on the tracing call only."""
+
+    _MUTATORS = frozenset(("append", "extend", "insert", "add", "update", "setdefault"))
+
+    def __init__(self, tracer, containers: set):
+        self.tracer = tracer
+        self.containers = containers
+        self.previous = None
+
+    def __enter__(self):
+        import sys
+
+        self.previous = sys.getprofile()
+        if self.previous is None:  # never replace a profiler or debugger the user runs
+            sys.setprofile(self._event)
+        return self
+
+    def __exit__(self, *exc):
+        import sys
+
+        if self.previous is None:
+            sys.setprofile(None)
+
+    def _event(self, frame, event, arg):
+        if event != "c_call":
+            return
+        name = getattr(arg, "__name__", "")
+        if name == "print" and getattr(arg, "__self__", None) is __import__("builtins"):
+            what = "print()"
+        elif name in self._MUTATORS and id(getattr(arg, "__self__", None)) in self.containers:
+            what = f"{type(arg.__self__).__name__}.{name}() on a container from outside"
+        else:
+            return
+        filename = frame.f_code.co_filename
+        if filename.startswith(_EMBER_DIR):
+            return
+        where = f"{filename}:{frame.f_lineno}"
+        if where in self.tracer.side_effects_warned:
+            return
+        self.tracer.side_effects_warned.add(where)
+        warnings.warn_explicit(
+            f"{what} runs only while ember.compile traces the function, not on later calls "
+            "(the compiled graph has no Python side effects); return the value instead",
+            UserWarning, filename, frame.f_lineno)
 
 
 def _hashable(key: list):

@@ -118,6 +118,7 @@ class Graph:
         self.outputs: list = []  # Values (or None for non-tensor leaves of the result)
         self.writebacks: list = []
         self._next = 0
+        self._next_node = 0
 
     # ------------------------------------------------------------------ building
     def new_value(self, shape, dtype, kind: str, **kw) -> Value:
@@ -127,7 +128,8 @@ class Graph:
         return v
 
     def add_node(self, op, inputs: list, attrs: dict, location: str, *, multi=False) -> Node:
-        node = Node(len(self.nodes), op, inputs, attrs, location, multi=multi)
+        node = Node(self._next_node, op, inputs, attrs, location, multi=multi)
+        self._next_node += 1
         self.nodes.append(node)
         return node
 
@@ -184,8 +186,12 @@ def _walk_branches(node: Node):
 
 def _attr_str(node: Node) -> str:
     parts = []
+    roots = {k.split(".", 1)[0] for k in node.dynamic}
     for k, v in node.attrs.items():
-        if k in node.dynamic or k == "cache":
+        if k == "cache":
+            continue
+        if k in roots:
+            parts.append(f"{k}={_dynamic_str(node, k, v)}")
             continue
         if isinstance(v, np.ndarray):
             v = f"array{shape_str(v.shape)}"
@@ -194,8 +200,19 @@ def _attr_str(node: Node) -> str:
         elif not isinstance(v, (int, float, bool, str, tuple, list, type(None), np.dtype)):
             v = type(v).__name__
         parts.append(f"{k}={v}")
-    parts += [f"{k}={v.name}" for k, v in node.dynamic.items()]
     return ", ".join(parts)
+
+
+def _dynamic_str(node: Node, path: str, template) -> str:
+    v = node.dynamic.get(path)
+    if v is not None:
+        return v.name
+    if isinstance(template, (tuple, list)):
+        items = [_dynamic_str(node, f"{path}.{i}", x) for i, x in enumerate(template)]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(template, np.ndarray):
+        return f"array{shape_str(template.shape)}"
+    return repr(template)
 
 
 def _node_lines(node: Node, indent: str) -> list:

@@ -28,6 +28,9 @@ import numpy as np
 from ..errors import GraphError
 from .ir import Graph, Value
 
+# ops whose index attribute may hold a boolean mask (data-dependent output shape)
+_MASK_INDEXING = frozenset(("index", "index_put"))
+
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -133,10 +136,8 @@ class Tracer:
             self.graph.nodes.pop()
             self.branch_stack[-1].append(node)
         for k, a in attrs.items():
-            if isinstance(a, np.ndarray):
-                v = self.by_array.get(id(a))
-                if v is not None:
-                    node.dynamic[k] = v
+            if isinstance(a, (np.ndarray, tuple, list)):
+                self._dynamic_attr(node, k, a)
         for i, t in enumerate(outputs):
             arr = t._data
             v = self.graph.new_value(arr.shape, arr.dtype, "node", producer=node, index=i)
@@ -151,6 +152,24 @@ class Tracer:
             for i, a in enumerate(cache):
                 if isinstance(a, np.ndarray):
                     self._side(node, a, ("cache", "cache", i))
+
+    def _dynamic_attr(self, node, key: str, a) -> None:
+        """Attributes holding arrays the graph computes (an index tensor's array inside
+        ``index=(...)``, conv's ``cols``) become inputs of the node: ``node.dynamic`` maps
+        ``"name"`` or a path ``"name.0.1"`` into nested tuples/lists to the value."""
+        if isinstance(a, np.ndarray):
+            v = self.by_array.get(id(a))
+            if v is not None:
+                if a.dtype == np.bool_ and a.ndim and node.op.name in _MASK_INDEXING:
+                    raise GraphError(
+                        f"{node.location}: {node.op.name} with a boolean mask tensor has a "
+                        "shape that depends on the mask's values, which a compiled graph "
+                        "cannot have; use ember.where(mask, x, other) or multiply by the mask")
+                node.dynamic[key] = v
+        elif isinstance(a, (tuple, list)):
+            for i, item in enumerate(a):
+                if isinstance(item, (np.ndarray, tuple, list)):
+                    self._dynamic_attr(node, f"{key}.{i}", item)
 
     def _side(self, node, arr: np.ndarray, where: tuple) -> None:
         v = self.graph.new_value(arr.shape, arr.dtype, "side", producer=node, index=where)
