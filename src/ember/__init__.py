@@ -5,7 +5,8 @@ Where things live:
 - ``dtypes.py`` dtypes and PyTorch's type promotion; ``random.py`` Generator, manual_seed
 - ``ops/`` every primitive op, once (see ``ops/__init__.py`` for the families)
 - ``autograd/`` backward, grad, no_grad, Function, gradcheck
-- ``backend/`` kernels NumPy lacks; ``errors.py`` ShapeError, DTypeError, ...
+- ``backend/`` kernels NumPy lacks; ``backends/`` optional kernel libraries (oneDNN) and
+  ``set_backend``/``get_backend``; ``errors.py`` ShapeError, DTypeError, ...
 - ``nn/`` layers and losses; ``optim/`` optimizers; ``data/`` Dataset and DataLoader
 - ``graph/`` graph mode: ``ember.compile`` (trace, passes, executor)
 - ``train/`` the Keras-style API (imported on first use); ``io/`` ember.save / ember.load;
@@ -20,10 +21,15 @@ import sys as _sys
 # Only effective when ember is imported before NumPy; an explicit user setting wins.
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# oneDNN's OpenMP threads (the optional onednn backend) otherwise spin-wait after each kernel
+# and steal the cores from OpenBLAS (research/native.md: +16 ms -> +1 ms per alternation with
+# both settings). Read when libgomp loads, i.e. on the first oneDNN use; a user setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 from . import (
     autograd,
+    backends,
     data,
     dtypes,
     io,
@@ -43,6 +49,7 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .backends import get_backend, set_backend
 from .creation import (
     arange,
     as_tensor,

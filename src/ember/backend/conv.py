@@ -16,12 +16,17 @@ over kernel positions, never over elements).
 
 ``padding`` is ``((top, bottom), (left, right))``: PyTorch's ``padding='same'`` with an even
 kernel pads one more on the bottom/right. Every function here is the single entry point
-another backend (e.g. oneDNN through ctypes) would replace.
+another backend replaces: when ``ember.set_backend("onednn")`` is active, float32 cases go to
+``ember/backends/onednn/conv.py`` (results NCHW-shaped but channels-last in memory, no
+``cols``) and anything oneDNN does not implement stays here.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..backends import use_onednn
+from ..backends._errors import OneDNNUnimplemented
 
 as_strided = np.lib.stride_tricks.as_strided
 
@@ -32,6 +37,18 @@ Padding = tuple  # ((top, bottom), (left, right))
 def conv_output_size(size: int, kernel: int, stride: int, pad: tuple, dilation: int) -> int:
     """Output length along one spatial dim (PyTorch's formula, floor division)."""
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _onednn(*arrays):
+    """The oneDNN conv module when it is selected and every array is float32, else None."""
+    if not use_onednn():
+        return None
+    for a in arrays:
+        if a is not None and (a.dtype != np.float32 or a.size == 0):
+            return None
+    from ..backends.onednn import conv
+
+    return conv
 
 
 def _padded_nhwc(x: np.ndarray, padding: Padding, extra: Pair = (0, 0)) -> np.ndarray:
@@ -97,8 +114,15 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
                    padding: Padding, dilation: Pair, groups: int, keep_cols: bool = False):
     """``(output NCHW, cols or None)``: the convolution of ``x`` with ``weight`` (+ ``bias``).
 
-    With ``keep_cols`` the im2col matrix is returned too, for ``conv2d_backward_weight``.
+    With ``keep_cols`` the im2col matrix is returned too, for ``conv2d_backward_weight``
+    (oneDNN returns None: its backward needs no im2col).
     """
+    fast = _onednn(x, weight, bias)
+    if fast is not None:
+        try:
+            return fast.conv2d_forward(x, weight, bias, stride, padding, dilation, groups), None
+        except OneDNNUnimplemented:
+            pass
     n = x.shape[0]
     cout, _, kh, kw = weight.shape
     cols = im2col(x, (kh, kw), stride, padding, dilation, groups)
@@ -120,6 +144,13 @@ def conv2d_backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tup
                           groups: int) -> np.ndarray:
     """Gradient of the conv w.r.t. its input (NCHW ``input_shape``); also the forward of
     ``conv_transpose2d``."""
+    fast = _onednn(grad, weight)
+    if fast is not None:
+        try:
+            return fast.conv2d_backward_data(grad, weight, input_shape, stride, padding,
+                                             dilation, groups)
+        except OneDNNUnimplemented:
+            pass
     n, cin, h, w = input_shape
     cout, cg, kh, kw = weight.shape
     _, _, ho, wo = grad.shape
@@ -147,7 +178,14 @@ def conv2d_backward_weight(grad: np.ndarray, x: np.ndarray, weight_shape: tuple,
                            stride: Pair, padding: Padding, dilation: Pair, groups: int,
                            cols: np.ndarray | None = None) -> np.ndarray:
     """Gradient of the conv w.r.t. its weight; ``cols`` is the forward's im2col of ``x``
-    when it was kept (saves recomputing it)."""
+    when it was kept (saves recomputing it; oneDNN ignores it)."""
+    fast = _onednn(grad, x)
+    if fast is not None:
+        try:
+            return fast.conv2d_backward_weights(grad, x, weight_shape, stride, padding,
+                                                dilation, groups)
+        except OneDNNUnimplemented:
+            pass
     cout, cg, kh, kw = weight_shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, dilation, groups)

@@ -10,11 +10,19 @@ indices PyTorch returns for ``return_indices=True`` are derived from ``arg`` on 
 Windows follow PyTorch: ``padding`` (symmetric, per dim) pads with -inf (max) or 0 (avg);
 with ``ceil_mode`` a last, partial window is kept when it starts inside the input or the left
 padding. Ties pick the first maximum and NaN propagates, as in PyTorch.
+
+With ``ember.set_backend("onednn")`` float32 cases run in ``ember/backends/onednn/pool.py``
+(same ``arg`` contract; results NCHW-shaped, channels-last in memory); cases oneDNN does not
+cover (``divisor_override``, ceil-mode averages counting padding past the input, windows
+without a finite value) stay here.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..backends import use_onednn
+from ..backends._errors import OneDNNUnimplemented
 
 Pair = tuple
 
@@ -28,6 +36,18 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out
+
+
+def _onednn(*arrays):
+    """The oneDNN pool module when it is selected and every array is float32, else None."""
+    if not use_onednn():
+        return None
+    for a in arrays:
+        if a.dtype != np.float32 or a.size == 0:
+            return None
+    from ..backends.onednn import pool
+
+    return pool
 
 
 def _geometry(shape: tuple, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
@@ -67,6 +87,12 @@ def _arg_dtype(kernel: Pair):
 def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                        dilation: Pair, ceil_mode: bool):
     """``(values, arg)``: window maxima (NCHW) and the kernel position of each (row-major)."""
+    fast = _onednn(x)
+    if fast is not None:
+        try:
+            return fast.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+        except OneDNNUnimplemented:
+            pass
     out_hw, full = _geometry(x.shape, kernel, stride, padding, dilation, ceil_mode)
     buf = _padded(x, padding, full, -np.inf)
     best = np.array(_position(buf, 0, 0, out_hw, stride, dilation))
@@ -115,6 +141,13 @@ def _scatter(values_at, input_shape: tuple, dtype, kernel: Pair, stride: Pair,
 def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, input_shape: tuple, kernel: Pair,
                         stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
     """Gradient of max-pool w.r.t. its input: ``grad`` routed to each window's maximum."""
+    fast = _onednn(grad)
+    if fast is not None and arg.dtype == _arg_dtype(kernel):
+        try:
+            return fast.max_pool2d_backward(grad, arg, input_shape, kernel, stride, padding,
+                                            dilation)
+        except OneDNNUnimplemented:
+            pass
 
     def values_at(k, out):
         return np.multiply(grad, arg == k, out=out)
@@ -163,6 +196,13 @@ def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
                        ceil_mode: bool, count_include_pad: bool,
                        divisor_override: int | None) -> np.ndarray:
     """Window means (NCHW); see ``avg_pool2d_divisor`` for the divisor."""
+    fast = _onednn(x)
+    if fast is not None:
+        try:
+            return fast.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode,
+                                           count_include_pad, divisor_override)
+        except OneDNNUnimplemented:
+            pass
     out_hw, full = _geometry(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
     buf = _padded(x, padding, full, 0)
     acc = np.array(_position(buf, 0, 0, out_hw, stride, (1, 1)))
@@ -178,6 +218,13 @@ def avg_pool2d_backward(grad: np.ndarray, input_shape: tuple, kernel: Pair, stri
                         padding: Pair, ceil_mode: bool, count_include_pad: bool,
                         divisor_override: int | None) -> np.ndarray:
     """Gradient of average pooling w.r.t. its input (also its adjoint)."""
+    fast = _onednn(grad)
+    if fast is not None:
+        try:
+            return fast.avg_pool2d_backward(grad, input_shape, kernel, stride, padding,
+                                            ceil_mode, count_include_pad, divisor_override)
+        except OneDNNUnimplemented:
+            pass
     out_hw = grad.shape[2:]
     div = avg_pool2d_divisor(input_shape[2:], out_hw, kernel, stride, padding, ceil_mode,
                              count_include_pad, divisor_override)

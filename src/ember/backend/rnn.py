@@ -12,6 +12,13 @@ Layouts are PyTorch's: ``xproj`` (T, B, G*H) with gate blocks in PyTorch's order
 i, f, g, o; GRU r, z, n), states (B, H), ``w_hh`` (G*H, H). A forward returns the outputs
 and a ``workspace`` tuple that its backward reads; another backend (e.g. oneDNN's fused
 LSTM) would replace the pair without touching ops or autograd.
+
+These kernels stay NumPy on every backend. oneDNN's fused RNN primitive cannot start from
+``xproj``: it multiplies its layer input by ``W_ih`` itself, so routing here would mean an
+identity 4H x 4H input weight, i.e. three extra (T*B, 4H) x (4H, 4H) GEMMs per layer
+(forward, d_input, d_weight), more work than the recurrence. The oneDNN path therefore
+replaces the whole layer (projection + recurrence): ``ops/rnn_fused.py``, entered from
+``nn.functional.rnn`` through ``fused_direction`` when the oneDNN backend is selected.
 """
 
 from __future__ import annotations

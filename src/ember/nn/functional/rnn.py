@@ -20,6 +20,7 @@ from ...ops.movement_join import cat, stack
 from ...ops.movement_split import select
 from ...ops.movement_view import squeeze, transpose, unsqueeze
 from ...ops.rnn import gru_sequence, lstm_sequence, rnn_sequence
+from ...ops.rnn_fused import fused_direction
 from ...tensor import Tensor
 from .attention import linear
 from .dropout import dropout as _dropout
@@ -121,10 +122,17 @@ def recurrent(mode: str, input: Tensor, hx, weights: list, *, num_layers: int,
             w = weights[k * per:(k + 1) * per]
             b_ih, b_hh = (w[2], w[3]) if bias else (None, None)
             state = tuple(select(s, 0, k) for s in states)
-            x_in = flip(x, 0) if d == 1 else x
-            hs, final = _run_direction(mode, x_in, state if n_states == 2 else state[0],
-                                       w[0], w[1], b_ih, b_hh)
-            outs.append(flip(hs, 0) if d == 1 else hs)
+            state = state if n_states == 2 else state[0]
+            # the whole layer on oneDNN's fused RNN primitive when that backend is selected
+            # (it runs right to left itself); None: the NumPy path
+            fused = fused_direction(mode, x, state, w[0], w[1], b_ih, b_hh, reverse=d == 1)
+            if fused is not None:
+                hs, final = fused
+                outs.append(hs)
+            else:
+                x_in = flip(x, 0) if d == 1 else x
+                hs, final = _run_direction(mode, x_in, state, w[0], w[1], b_ih, b_hh)
+                outs.append(flip(hs, 0) if d == 1 else hs)
             for acc, f in zip(finals, final if n_states == 2 else (final,)):
                 acc.append(f)
         x = cat(outs, 2) if directions == 2 else outs[0]
