@@ -36,10 +36,15 @@ _MAIN_POW = {True: _power_series(_MAIN[:15]), False: _power_series(_MAIN)}
 _TAIL_POW = {True: _power_series(_TAIL[:7]), False: _power_series(_TAIL)}
 
 
-def _horner(u: np.ndarray, coeffs: tuple) -> np.ndarray:
-    """Sum c_k u^k in place in one buffer: big arrays allocate once (page faults dominate
-    otherwise: GELU on W5 spent most of its time in fresh temporaries)."""
-    acc = np.multiply(u, coeffs[-1])
+# Elements per block: three float32 scratch buffers of this size stay in the L2 cache, and
+# reusing them avoids a fresh (page-faulting) temporary per pass; on W5's GELU input
+# (16 x 64 x 512) the blocked form is 2-3x faster than whole-array passes.
+_BLOCK = 65536
+
+
+def _horner(u: np.ndarray, coeffs: tuple, acc: np.ndarray | None = None) -> np.ndarray:
+    """Sum c_k u^k in place in one buffer (``acc``, or a new one)."""
+    acc = np.multiply(u, coeffs[-1], out=acc)
     acc += coeffs[-2]
     for c in coeffs[-3::-1]:
         acc *= u
@@ -47,27 +52,101 @@ def _horner(u: np.ndarray, coeffs: tuple) -> np.ndarray:
     return acc
 
 
+def _erf_block(x: np.ndarray, out: np.ndarray, a: np.ndarray, u: np.ndarray,
+               short: bool) -> None:
+    """erf of the 1-D block ``x`` into ``out`` (same dtype), ``a``/``u`` scratch of its size."""
+    np.abs(x, out=a)
+    far = not a.max() <= 3.0  # also true for nan (then checked per element)
+    if far:
+        big = a > 3.0
+        ab = np.minimum(a[big], 6.0)
+        np.minimum(a, 3.0, out=a)
+    np.multiply(a, a, out=u)
+    u -= 4.5
+    u /= 4.5
+    _horner(u, _MAIN_POW[short], out)
+    out *= a
+    if far:
+        v = (ab - 4.5) / 1.5
+        out[big] = 1.0 - np.exp(-ab * ab) * _horner(v, _TAIL_POW[short])
+    np.copysign(out, x, out=out)
+
+
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, elementwise, in x's float dtype."""
+    """The error function, elementwise, in x's float dtype (float64 for other inputs)."""
     shape = np.shape(x)
     x = np.asarray(x).reshape(-1)  # 1-D: ufuncs on 0-d arrays return scalars, not buffers
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    work = np.float64 if dtype == np.float64 else np.float32
-    short = work is np.float32
-    a = np.abs(x, dtype=work) if x.dtype == work else np.abs(x).astype(work)
-    core = np.minimum(a, 3.0, dtype=work)
-    u = np.multiply(core, core)
-    u -= 4.5
-    u /= 4.5
-    out = _horner(u, _MAIN_POW[short])
-    out *= core
-    big = a > 3.0
-    if big.any():
-        ab = np.minimum(a[big], 6.0)
-        v = (ab - 4.5) / 1.5
-        out[big] = 1.0 - np.exp(-ab * ab) * _horner(v, _TAIL_POW[short])
-    if x.dtype.kind == "f":
-        np.copysign(out, x, out=out)
-    else:
-        out = np.copysign(out, x)
+    work = np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+    if x.dtype != work:
+        x = x.astype(work)
+    n = x.size
+    out = np.empty(n, work)
+    block = max(1, min(n, _BLOCK))
+    a, u = np.empty(block, work), np.empty(block, work)
+    short = work == np.float32
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        m = stop - start
+        _erf_block(x[start:stop], out[start:stop], a[:m], u[:m], short)
     return out.astype(dtype, copy=False).reshape(shape)
+
+
+# ------------------------------------------------------------------------ exact GELU
+
+_INV_SQRT_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def _blocks(n: int):
+    block = max(1, min(n, _BLOCK))  # an empty array gets no block at all
+    return block, range(0, n, block)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU ``x * (1 + erf(x / sqrt(2))) / 2`` of a float32/float64 array, blocked like
+    :func:`erf` (one output array, no full-size temporaries)."""
+    shape, flat = x.shape, np.ascontiguousarray(x).reshape(-1)
+    work = flat.dtype
+    out = np.empty(flat.size, work)
+    block, starts = _blocks(flat.size)
+    a, u, s = (np.empty(block, work) for _ in range(3))
+    short = work == np.float32
+    for start in starts:
+        xs = flat[start:start + block]
+        m = xs.size
+        o = out[start:start + m]
+        sm = np.multiply(xs, _INV_SQRT_2, out=s[:m])
+        _erf_block(sm, o, a[:m], u[:m], short)
+        o += 1.0
+        o *= xs
+        o *= 0.5
+    return out.reshape(shape)
+
+
+def gelu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``g * d gelu(x) / dx = g * (cdf(x) + x * pdf(x))`` (standard normal cdf and pdf), for
+    same-shape float arrays, blocked like :func:`erf`."""
+    shape = x.shape
+    flat, gf = np.ascontiguousarray(x).reshape(-1), np.ascontiguousarray(g).reshape(-1)
+    work = flat.dtype
+    out = np.empty(flat.size, work)
+    block, starts = _blocks(flat.size)
+    a, u, s = (np.empty(block, work) for _ in range(3))
+    short = work == np.float32
+    for start in starts:
+        xs = flat[start:start + block]
+        m = xs.size
+        o = out[start:start + m]
+        sm = np.multiply(xs, _INV_SQRT_2, out=s[:m])
+        _erf_block(sm, o, a[:m], u[:m], short)
+        o += 1.0
+        o *= 0.5  # cdf
+        pdf = np.multiply(sm, sm, out=u[:m])  # x^2 / 2
+        np.negative(pdf, out=pdf)
+        np.exp(pdf, out=pdf)
+        pdf *= xs
+        pdf *= _INV_SQRT_2PI
+        o += pdf
+        o *= gf[start:start + m]
+    return out.reshape(shape)

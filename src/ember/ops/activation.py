@@ -11,13 +11,13 @@ import math
 
 import numpy as np
 
-from ..backend.special import erf as _special_erf
+from ..backend import special as _special
 from ..errors import ShapeError, shape_str
 from ..tensor import Tensor
 from .operands import float_arg, same_spec, tensor_arg, zeros_like_t
 from .registry import Op, TensorSpec, apply, tensor_method
 from .selection import where
-from .unary import erf, exp, sigmoid, sigmoid_forward, tanh
+from .unary import exp, sigmoid, sigmoid_forward, tanh
 
 
 def _zero(dtype) -> np.ndarray:
@@ -99,12 +99,53 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _in_kernel_dtype(fn, *arrays):
+    """``fn`` on float32/float64 arrays; float16 is computed in float32 and rounded once."""
+    dtype = arrays[0].dtype
+    if dtype in _KERNEL_DTYPES:
+        return fn(*arrays)
+    return fn(*(a.astype(np.float32) for a in arrays)).astype(dtype)
+
+
 def _gelu_forward(a, *, approximate):
     if approximate == "tanh":
         inner = np.tanh((a + 0.044715 * a * a * a) * np.asarray(_SQRT_2_OVER_PI, a.dtype))
         return (0.5 * a * (1 + inner)).astype(a.dtype, copy=False)
-    cdf = 0.5 * (1 + _special_erf(a * np.asarray(_INV_SQRT_2, a.dtype)))
-    return (a * cdf).astype(a.dtype, copy=False)
+    return _in_kernel_dtype(_special.gelu, a)
+
+
+def _gelu_backward_vjp(ctx, gg):
+    # gelu_backward(g, x) = g * (cdf + x * pdf) is linear in g; its x-derivative is
+    # g * pdf * (2 - x^2), since pdf'(x) = -x * pdf(x)
+    need_g, need_x = ctx.needs_input_grad
+    g, x = ctx.inputs
+    gg_g = gelu_backward(gg, x) if need_g else None
+    gg_x = None
+    if need_x:
+        pdf = exp(-0.5 * x * x) * _INV_SQRT_2PI
+        gg_x = gg * g * pdf * (2 - x * x)
+    return gg_g, gg_x
+
+
+def _gelu_backward_infer(g: TensorSpec, x: TensorSpec) -> TensorSpec:
+    if tuple(g.shape) != tuple(x.shape):
+        raise ShapeError(f"gelu_backward: grad of shape {shape_str(g.shape)} for an input "
+                         f"of shape {shape_str(x.shape)}")
+    return g
+
+
+# The gradient of exact GELU as one blocked kernel (no chain of full-size temporaries),
+# a primitive of its own so it is still differentiable (create_graph=True).
+GELU_BACKWARD = Op("gelu_backward", lambda g, x: _in_kernel_dtype(_special.gelu_backward, g, x),
+                   _gelu_backward_vjp, _gelu_backward_infer)
+
+
+def gelu_backward(grad: Tensor, input: Tensor) -> Tensor:
+    """``grad * d gelu(input) / d input`` for exact GELU (the vjp of ``gelu``)."""
+    return apply(GELU_BACKWARD, (grad, input))
 
 
 def _gelu_vjp(ctx, g):
@@ -114,9 +155,7 @@ def _gelu_vjp(ctx, g):
         t = tanh(inner)
         d_inner = (1 + 3 * 0.044715 * x * x) * _SQRT_2_OVER_PI
         return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
-    cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
-    pdf = exp(-0.5 * x * x) * _INV_SQRT_2PI
-    return (g * (cdf + x * pdf),)
+    return (gelu_backward(g, x),)
 
 
 GELU = Op("gelu", _gelu_forward, _gelu_vjp, same_spec)

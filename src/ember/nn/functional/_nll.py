@@ -24,7 +24,7 @@ from ...ops import elementwise as _ew
 from ...ops.movement_view import reshape, unsqueeze
 from ...ops.nn import _log_softmax_forward, softmax
 from ...ops.reduce import sum as _sum
-from ...ops.registry import Op, TensorSpec
+from ...ops.registry import Op, TensorSpec, apply
 from ...tensor import Tensor
 
 
@@ -60,6 +60,21 @@ def _nll_forward(logp, t, w=None, *, reduction, ignore_index):
 
 
 def _ce_forward(x, t, w=None, *, reduction, ignore_index, label_smoothing):
+    if label_smoothing == 0 and x.dtype in _FAST_DTYPES and x.size:
+        # only the targets' log-probabilities are needed: x[t] - logsumexp(x), no (N, C)
+        # log_softmax array (one pass and one full-size temporary less)
+        valid = t != ignore_index
+        safe = np.where(valid, t, 0) if not valid.all() else t
+        top = x.max(axis=1, keepdims=True)
+        e = np.subtract(x, top)
+        np.exp(e, out=e)
+        lse = np.log(e.sum(axis=1)) + top[:, 0]
+        picked = np.take_along_axis(x, np.expand_dims(safe, 1), axis=1)[:, 0]
+        if w is None:
+            wt = valid.astype(x.dtype)
+        else:
+            wt = np.where(valid, w.astype(x.dtype)[safe], 0).astype(x.dtype, copy=False)
+        return _reduce(((lse - picked) * wt).astype(x.dtype, copy=False), wt, reduction)
     logp = _log_softmax_forward(x, dim=1)
     picked, wt, valid = _pick(logp, t, w, ignore_index)
     loss = -picked * wt
@@ -114,6 +129,13 @@ def _ce_vjp(ctx, g):
     a = ctx.attrs
     eps = a["label_smoothing"]
     c, nd = x.shape[1], x.ndim
+    if eps == 0 and x.dtype.np in _FAST_DTYPES:
+        valid = t != a["ignore_index"]
+        wt = _target_weights(t, w, valid, x.dtype)
+        reduction = a["reduction"]
+        coef = wt * (g / _sum(wt) if reduction == "mean" else g)
+        safe = _ew.where(valid, t, 0)
+        return (apply(CE_GRAD, (x, safe, coef)), None) + ((None,) if w is not None else ())
     p = softmax(x, 1)
     valid = t != a["ignore_index"]
     wt = _target_weights(t, w, valid, x.dtype)
@@ -130,6 +152,46 @@ def _infer(x: TensorSpec, t: TensorSpec, w: TensorSpec | None = None, *, reducti
     shape = tuple(t.shape) if reduction == "none" else ()
     return TensorSpec(shape, x.dtype)
 
+
+# ------------------------------------------------------------------------ fused gradient
+
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _ce_grad_forward(x, t, c):
+    """``(softmax(x, 1) - onehot(t)) * c[:, None]``: one full-size array, written in place."""
+    e = np.subtract(x, x.max(axis=1, keepdims=True))
+    np.exp(e, out=e)
+    coef = np.expand_dims(c.astype(e.dtype, copy=False), 1)
+    e *= coef / e.sum(axis=1, keepdims=True)
+    idx = np.expand_dims(t, 1)
+    np.put_along_axis(e, idx, np.take_along_axis(e, idx, axis=1) - coef, axis=1)
+    return e
+
+
+def _ce_grad_vjp(ctx, gg):
+    # value = (p - onehot) * c with p = softmax(x, 1): linear in c; in x it is c times
+    # softmax, whose vjp is p * (q - sum(q * p)) for q = gg * c
+    x, t, c = ctx.inputs
+    need_x, _, need_c = ctx.needs_input_grad
+    p = softmax(x, 1)
+    gx = gc = None
+    if need_x:
+        q = gg * unsqueeze(c, 1)
+        gx = p * (q - _sum(q * p, 1, keepdim=True))
+    if need_c:
+        gc = _sum(gg * (p - _one_hot(t, x.shape[1], x.ndim, x.dtype)), 1)
+    return gx, None, gc
+
+
+def _ce_grad_infer(x: TensorSpec, t: TensorSpec, c: TensorSpec) -> TensorSpec:
+    return x
+
+
+# The gradient of class-index cross_entropy without label smoothing, as one primitive: the
+# composite (softmax, one-hot, subtract, two scalings) made five full-size temporaries.
+# Inputs: logits (N, C, ...), in-range targets (N, ...), per-element coefficients (N, ...).
+CE_GRAD = Op("cross_entropy_grad", _ce_grad_forward, _ce_grad_vjp, _ce_grad_infer)
 
 NLL_LOSS = Op("nll_loss", _nll_forward, _nll_vjp, _infer, save=(1, 2))
 CROSS_ENTROPY = Op("cross_entropy", _ce_forward, _ce_vjp, _infer)
