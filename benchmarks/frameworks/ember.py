@@ -1,6 +1,6 @@
-"""ember: eager mode through ``ember.nn``/``ember.optim``, the same model code as the torch one.
-
-``compiled`` raises ``ModeUnavailable``: graph mode (``ember.compile``) does not exist yet.
+"""ember: eager mode through ``ember.nn``/``ember.optim``, the same model code as the torch one;
+``compiled`` runs the same training step and forward through ``ember.compile`` (the first call
+traces; it is the runner's first-step time).
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from . import ModeUnavailable
 __all__ = ["MODES", "available", "build", "EmberRunner"]
 
 MODES = ("eager", "compiled")
-COMPILED_UNAVAILABLE = "graph mode (ember.compile) is not implemented yet: issue 5"
 
 
 def available() -> tuple[bool, str]:
@@ -26,7 +25,8 @@ def available() -> tuple[bool, str]:
 class EmberRunner:
     """One ember model + optimizer; ``step`` trains on a batch, ``predict`` returns logits."""
 
-    def __init__(self, workload_id: str, weights: dict, seed: int) -> None:
+    def __init__(self, workload_id: str, weights: dict, seed: int,
+                 compiled: bool = False) -> None:
         import ember
 
         from .torch import define_model, make_optimizer
@@ -37,31 +37,33 @@ class EmberRunner:
         self.model.load_state_dict({k: ember.tensor(np.array(v)) for k, v in weights.items()})
         self.optimizer = make_optimizer(ember, workload_id, self.model.parameters())
         self._cross_entropy = ember.nn.functional.cross_entropy
+        self._train = ember.compile(self._train_step) if compiled else self._train_step
+        self._forward = ember.compile(self.model) if compiled else self.model
+
+    def _train_step(self, x, y):
+        self.optimizer.zero_grad()
+        logits = self.model(x)
+        loss = self._cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss.backward()
+        self.optimizer.step()
+        return loss
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One training step; returns the loss before the update."""
         ember = self._ember
-        self.optimizer.zero_grad()
-        logits = self.model(ember.from_numpy(x))
-        loss = self._cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                   ember.from_numpy(y).reshape(-1))
-        loss.backward()
-        self.optimizer.step()
-        return float(loss.item())
+        return float(self._train(ember.from_numpy(x), ember.from_numpy(y)).item())
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Forward-only logits (no autograd graph)."""
         with self._ember.no_grad():
-            return self.model(self._ember.from_numpy(x)).numpy()
+            return self._forward(self._ember.from_numpy(x)).numpy()
 
 
 def build(workload_id: str, mode: str, weights: dict, seed: int) -> EmberRunner:
-    """A runner for ``workload_id``; only ``eager`` runs today."""
-    if mode == "compiled":
-        raise ModeUnavailable(COMPILED_UNAVAILABLE)
+    """A runner for ``workload_id`` in ``mode`` ("eager" or "compiled")."""
     if mode not in MODES:
         raise ModeUnavailable(f"ember has no mode {mode!r}; modes are {MODES}")
     ok, reason = available()
     if not ok:
         raise ModeUnavailable(reason)
-    return EmberRunner(workload_id, weights, seed)
+    return EmberRunner(workload_id, weights, seed, compiled=mode == "compiled")

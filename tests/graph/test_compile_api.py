@@ -39,7 +39,8 @@ def _double(x, k=2):
 
 
 @pytest.mark.parametrize("first,second,reason", [
-    ((_t(2, 3),), (_t(4, 3),), "argument 'x' changed: tensor float32[2, 3] -> tensor float32[4, 3]"),
+    ((_t(2, 3),), (_t(4, 3),),
+     "argument 'x' changed: tensor float32[2, 3] -> tensor float32[4, 3]"),
     ((_t(2, 3),), (_t(2, 3, dtype=np.float64),),
      "argument 'x' changed: tensor float32[2, 3] -> tensor float64[2, 3]"),
     ((_t(2, 3), 2), (_t(2, 3), 3), "argument 'k' changed: 2 -> 3"),
@@ -379,3 +380,37 @@ def test_compiled_module_delegates_attributes_and_nests():
     np.testing.assert_allclose(outer(x).numpy(), x.numpy() * 2 + 1)
     assert inner.traces == 0  # inlined into the outer trace
     np.testing.assert_allclose(cm(_t(4, 3)).numpy(), model(_t(4, 3)).detach().numpy())
+
+
+# ---------------------------------------------------------------------- backend="onnxruntime"
+
+
+def test_onnxruntime_backend_matches_and_never_uses_a_stale_weight():
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed (ember[onnx])")
+    model = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 3)).eval()
+    f = ember.compile(model, backend="onnxruntime")
+    x = _t(4, 8)
+    with ember.no_grad():
+        f(x)  # traces (eager)
+        np.testing.assert_allclose(f(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+        assert "ONNX Runtime" in f.code
+        model[0].weight.mul_(2)  # an in-place update moves the version counter
+        np.testing.assert_allclose(f(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+        model[2].weight.data = _t(3, 16, seed=5)  # a replaced array
+        np.testing.assert_allclose(f(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_onnxruntime_backend_refuses_training_steps():
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed (ember[onnx])")
+    model = nn.Linear(3, 2)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(ember.GraphError, match="forward-only"):
+        ember.compile(step, backend="onnxruntime")(_t(2, 3))

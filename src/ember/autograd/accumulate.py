@@ -178,5 +178,11 @@ def retain(t, g, create_graph: bool) -> None:
         t._grad = _clone(g) if old is None else old + g
     elif old is None:
         t._grad = _make(g._data.copy())
+        if _tracing.current is not None:  # the copy is g's value in the graph
+            _tracing.current.note_grad_owner(t)
+            _tracing.current.same_value(t._grad._data, g)
+    elif _tracing.current is not None:  # a recorded sum, not a constant of the trace
+        _tracing.current.note_grad_owner(t)
+        t._grad = old + g
     else:
         t._grad = _make(old._data + g._data)

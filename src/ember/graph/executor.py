@@ -26,6 +26,14 @@ from .ir import Graph, Node, Value
 _counter = itertools.count()
 
 
+def _bump(t) -> None:
+    box = t._version
+    if box is None:
+        t._version = [1]
+    else:
+        box[0] += 1
+
+
 def _make_tensor(arr):
     from ..tensor import _make
 
@@ -38,7 +46,10 @@ class Executor:
     def __init__(self, graph: Graph, plan=None):
         self.graph = graph
         self.plan = plan
-        self.env: dict = {"_np": np, "_copyto": np.copyto}
+        # the module name makes ember's filter of NumPy's floating-point warnings (registry.py)
+        # apply to the generated code too, as it does to the eager ops
+        self.env: dict = {"_np": np, "_copyto": np.copyto, "_bump": _bump,
+                          "__name__": "ember.graph.compiled"}
         self.line_nodes: dict[int, Node] = {}
         self.source = self._generate()
         self.filename = f"<ember compiled {graph.name} #{next(_counter)}>"
@@ -81,7 +92,10 @@ class Executor:
         for node in g.nodes:
             body.extend(self._node_lines(node, "    "))
         body.extend((line, None) for line in self._writeback_lines())
-        outs = ", ".join(self._name(v) if v is not None else "None" for v in g.outputs)
+        # a returned constant or outside tensor is copied: the caller may write into what it
+        # gets, and those arrays are read again by the next run
+        outs = ", ".join("None" if v is None else self._name(v) + (
+            ".copy()" if v.kind in ("const", "state") else "") for v in g.outputs)
         body.append((f"return ({outs}{',' if len(g.outputs) == 1 else ''})", None))
         for text, node in body:
             if node is not None:
@@ -92,14 +106,14 @@ class Executor:
     def _node_lines(self, node: Node, indent: str) -> list:
         if node.branches is not None:
             return self._cond_lines(node, indent)
-        kernel = getattr(node, "kernel", None)
-        fn = kernel if kernel is not None else node.op.forward
+        out_arg = self.plan.out_argument(node) if self.plan is not None else None
+        # a planned node calls the plan's kernel, which writes into its out= buffer
+        fn = self.plan.kernel(node) if out_arg else node.op.forward
         roots = {k.split(".", 1)[0] for k in node.dynamic}
         static = {k: v for k, v in node.attrs.items() if k not in roots and k != "cache"}
         call = self._global("F", functools.partial(fn, **static) if static else fn)
         args = [self._name(v) for v in node.inputs]
         args += [f"{k}={self._dynamic_source(node, k, node.attrs.get(k))}" for k in roots]
-        out_arg = self.plan.out_argument(node) if self.plan is not None else None
         if out_arg:
             args.append(out_arg)
         pre = []
@@ -160,14 +174,21 @@ class Executor:
             else:
                 tgt = self._global("T", target)
             if how == "copy":
-                lines.append(f"_copyto({tgt}._data, {self._name(v)})")
+                # the version counter moves as an in-place update's would: autograd refuses a
+                # stale saved tensor, and an ONNX Runtime session knows to rebuild
+                if self.plan is not None and self.plan.skips_writeback(v):
+                    lines.append(f"_bump({tgt})")  # computed straight into the target's memory
+                    continue
+                lines.append(f"_copyto({tgt}._data, {self._name(v)}); _bump({tgt})")
             elif how == "replace":
-                lines.append(f"{tgt}._data = {self._name(v)}")
+                lines.append(f"{tgt}._data = {self._name(v)}; _bump({tgt})")
             elif v is None:
                 lines.append(f"{tgt}._grad = None")
             else:
                 self.env["_tensor"] = _make_tensor
-                src = self._name(v) + (".copy()" if v.id in granted else "")
+                # a .grad gets memory of its own: never a constant's, an input's or a state's
+                own = v.id in granted or v.kind in ("const", "state", "input", "grad")
+                src = self._name(v) + (".copy()" if own else "")
                 granted.add(v.id)
                 lines.append(f"{tgt}._grad = _tensor({src})")
         return lines
@@ -177,18 +198,26 @@ class Executor:
         self.env["args"] = args
         try:
             return self._run(arrays)
-        except EmberError:
-            raise
+        except EmberError as err:  # an op's own check (e.g. an index out of range): add where
+            node = self._failed_node(err)
+            if node is None or str(err).startswith(node.location):
+                raise
+            raise type(err)(f"{node.location}: {err}") from None
         except Exception as exc:
             raise self._explain(exc) from exc
 
-    def _explain(self, exc: Exception) -> Exception:
+    def _failed_node(self, exc: Exception):
+        """The node whose generated line was running when ``exc`` was raised."""
         tb = exc.__traceback__
         node = None
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.filename:
                 node = self.line_nodes.get(tb.tb_lineno)
             tb = tb.tb_next
+        return node
+
+    def _explain(self, exc: Exception) -> Exception:
+        node = self._failed_node(exc)
         if node is None:
             return GraphError(f"compiled {self.graph.name} failed: {exc}")
         shapes = ", ".join(v.type_str() for v in node.inputs)

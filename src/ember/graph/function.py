@@ -26,6 +26,7 @@ from ..tensor import Tensor, _make
 from . import passes as _passes
 from .executor import Executor
 from .memory import MemoryPlan, plan_memory
+from .passes import fuse as _fuse
 from .trace import _EMBER_DIR, Tracer, location_of_traceback
 
 log = logging.getLogger("ember.compile")
@@ -94,43 +95,60 @@ def _result_tensors(obj, out: list):
 # ---------------------------------------------------------------------- modules in reach
 
 
-def _modules_in_reach(fn, args, kwargs) -> list:
-    """Modules the function can see: arguments, ``self``, closure cells, named globals."""
+def _modules_in_reach(fn, args, kwargs) -> tuple:
+    """Modules and optimizers the function can see: arguments, ``self``, closure cells,
+    globals it names, and one level of attributes of plain objects among those (a trainer
+    object holding ``self.model`` and ``self.optimizer``)."""
+    import types
+
     from ..nn.module import Module
+    from ..optim.optimizer import Optimizer
 
-    found: dict = {}
+    modules: dict = {}
+    optimizers: dict = {}
 
-    def add(obj):
+    def add(obj, depth: int = 0):
         if isinstance(obj, Module):
-            found.setdefault(id(obj), obj)
+            modules.setdefault(id(obj), obj)
+        elif isinstance(obj, Optimizer):
+            optimizers.setdefault(id(obj), obj)
+        elif depth == 0 and hasattr(obj, "__dict__") and not isinstance(
+                obj, (type, types.ModuleType, types.FunctionType, types.MethodType)):
+            for value in list(vars(obj).values()):
+                add(value, 1)
 
-    for a in list(args) + list(kwargs.values()):
-        add(a)
+    candidates = list(args) + list(kwargs.values())
     target = fn
     owner = getattr(fn, "__self__", None)
     if owner is not None:
-        add(owner)
+        candidates.append(owner)
         target = fn.__func__
     code = getattr(target, "__code__", None)
     if code is not None:
         for cell in getattr(target, "__closure__", None) or ():
             try:
-                add(cell.cell_contents)
+                candidates.append(cell.cell_contents)
             except ValueError:  # an empty cell
                 pass
         glob = getattr(target, "__globals__", {})
-        for name in code.co_names:
-            if name in glob:
-                add(glob[name])
-    return list(found.values())
+        candidates += [glob[name] for name in code.co_names if name in glob]
+    for c in candidates:
+        add(c)
+    return list(modules.values()), list(optimizers.values())
 
 
-def _module_guards(modules: list) -> list:
+def _module_guards(modules: list, optimizers: list) -> list:
     key = []
     for i, m in enumerate(modules):
         name = f"module {type(m).__name__}#{i}"
         key.append((f"{name} train/eval", tuple(sub.training for sub in m.modules())))
         key.append((f"{name} parameters", tuple(id(p) for p in m.parameters())))
+    for i, opt in enumerate(optimizers):
+        # an optimizer's first step creates its state (SGD's momentum buffer is the first
+        # gradient): the trace of that step is not the trace of the next ones
+        state = opt.state
+        key.append((f"optimizer {type(opt).__name__}#{i} state",
+                    tuple(len(state.get(p, ())) for g in opt.param_groups for p in g["params"])))
     return key
 
 
@@ -168,6 +186,10 @@ class _Entry:
 
     def check_states(self) -> str | None:
         for t, shape, dtype, is_grad in self.state_checks:
+            if is_grad == "unset":  # traced with .grad None: it set .grad, never added to it
+                if t._grad is not None:
+                    return "a .grad the graph sets (it was None when traced) is now a tensor"
+                continue
             data = t._grad if is_grad else t
             if data is None:
                 return f"{'.grad of ' if is_grad else ''}a tensor read by the graph is None"
@@ -208,6 +230,7 @@ class CompiledFunction:
         self._cache: dict = {}
         self._last: _Entry | None = None
         self._modules = None
+        self._optimizers: list = []
         self._warned = False
         self.traces = 0
         self.last_reason: str | None = None
@@ -241,8 +264,8 @@ class CompiledFunction:
             flatten(a, f"argument {name!r}", tensors, key)
         key.append(("grad mode", grad_mode.enabled))
         if self._modules is None:
-            self._modules = _modules_in_reach(self.fn, args, kwargs)
-        key.extend(_module_guards(self._modules))
+            self._modules, self._optimizers = _modules_in_reach(self.fn, args, kwargs)
+        key.extend(_module_guards(self._modules, self._optimizers))
         return tensors, key
 
     def __call__(self, *args, **kwargs):
@@ -299,11 +322,23 @@ class CompiledFunction:
         graph = tracer.finish(out_tensors)
         entry = _Entry()
         entry.key = key
+        if self.backend == "onnxruntime":
+            # ONNX Runtime runs its own graph optimizations: lower the graph as traced
+            entry.graph = graph
+            entry.plan = None
+            entry.executor = _OnnxRuntimeRunner(graph, self.name)
+            return self._finish_trace(entry, graph, out_spec, start, hkey, result)
         if self.optimize:
             graph = _passes.optimize(graph)
+            graph = _fuse.fuse_elementwise(graph)
         entry.graph = graph
         entry.plan = plan_memory(graph) if self.optimize else None
         entry.executor = Executor(graph, entry.plan)
+        return self._finish_trace(entry, graph, out_spec, start, hkey, result)
+
+    def _finish_trace(self, entry, graph, out_spec, start, hkey, result):
+        import time
+
         entry.out_spec = out_spec
         checks = []
         for v in graph.values:
@@ -311,6 +346,7 @@ class CompiledFunction:
                 checks.append((v.tensor, v.shape, v.dtype, False))
             elif v.kind == "grad" and (v.users or v in graph.live_values()):
                 checks.append((v.tensor, v.shape, v.dtype, True))
+        checks += [(t, None, None, "unset") for t in getattr(graph, "grads_assumed_none", ())]
         entry.state_checks = checks
         entry.trace_ms = (time.perf_counter() - start) * 1e3
         self._cache[hkey] = entry
@@ -356,7 +392,7 @@ class CompiledModule(CompiledFunction):
 
     def __init__(self, module, **options):
         super().__init__(module, name=type(module).__name__, **options)
-        self._modules = [module]
+        self._modules, self._optimizers = [module], []
         self.module = module
 
     def _bind(self, args, kwargs):
@@ -433,6 +469,43 @@ class _SideEffectWatch:
             f"{what} runs only while ember.compile traces the function, not on later calls "
             "(the compiled graph has no Python side effects); return the value instead",
             UserWarning, filename, frame.f_lineno)
+
+
+class _OnnxRuntimeRunner:
+    """``backend="onnxruntime"``: the traced forward graph exported to ONNX and run by an
+    ONNX Runtime session. Parameters are baked into the model, so the session is rebuilt
+    when one of them changed since (its version counter moved, or its array was replaced):
+    never a stale weight."""
+
+    def __init__(self, graph, name: str):
+        from ..onnx.runtime import OnnxRuntimeExecutor, is_available
+
+        if not is_available():
+            raise GraphError("ember.compile(..., backend='onnxruntime') needs onnxruntime: "
+                             "pip install onnxruntime (or ember[onnx])")
+        if graph.writebacks:
+            raise GraphError(
+                f"ember.compile(..., backend='onnxruntime'): {name} updates parameters, "
+                "buffers or gradients (a training step or a module in train mode with "
+                "BatchNorm); ONNX Runtime runs forward-only graphs. Call model.eval() and "
+                "run under ember.no_grad(), or use the default backend='ember'")
+        self.graph = graph
+        self._make = OnnxRuntimeExecutor
+        self.states = [v.tensor for v in graph.values if v.kind == "state"]
+        self.source = "# ONNX Runtime session (see ember.onnx.export_graph for the model)\n"
+        self._build()
+
+    def _stamp(self):
+        return [(id(t._data), t._version[0] if t._version else 0) for t in self.states]
+
+    def _build(self):
+        self.stamp = self._stamp()
+        self.session = self._make(self.graph)
+
+    def __call__(self, arrays: list, args: list):
+        if self._stamp() != self.stamp:
+            self._build()
+        return self.session(*arrays)
 
 
 def _hashable(key: list):

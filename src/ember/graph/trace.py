@@ -64,6 +64,17 @@ def location_of_traceback(tb) -> str | None:
     return where
 
 
+_PER_RUN = ("input", "node", "side", "grad")
+
+
+def _describe(v: Value) -> str:
+    what = {"input": f"argument {v.index} of the compiled function",
+            "node": f"the result of {v.producer.name if v.producer else 'an op'}",
+            "side": "an array an op kept for its backward",
+            "grad": "a .grad"}[v.kind]
+    return f"{what} ({v.type_str()})"
+
+
 class Tracer:
     """Records one call of a function into :attr:`graph` (see the module docstring)."""
 
@@ -108,6 +119,13 @@ class Tracer:
             v = self.graph.new_value(arr.shape, arr.dtype, "grad", tensor=owner)
             self.grad_values[id(owner)] = v
         else:
+            origin = self.traced_origin(arr)
+            if origin is not None:
+                raise GraphError(
+                    f"{user_location(2)}: a tensor was made from the memory of "
+                    f"{_describe(origin)} outside an op (a raw NumPy view of its array); the "
+                    "graph would keep the values of the traced call. This is a bug in the op "
+                    "that made it (every tensor computed from tensors must come from an op).")
             v = self.graph.new_value(arr.shape, arr.dtype, "state", tensor=t)
             self.states[id(t)] = (t, v, arr)
             self.grad_owners.setdefault(id(t), (t, t._grad))
@@ -166,10 +184,31 @@ class Tracer:
                         "shape that depends on the mask's values, which a compiled graph "
                         "cannot have; use ember.where(mask, x, other) or multiply by the mask")
                 node.dynamic[key] = v
+                return
+            origin = self.traced_origin(a)
+            if origin is not None:
+                raise GraphError(
+                    f"{node.location}: {node.op.name} takes (a view of) the values of "
+                    f"{_describe(origin)} as a static argument ({key.split('.')[0]}=), so the "
+                    "graph would reuse the traced call's values on every run; ember.compile "
+                    "cannot trace an op whose arguments are computed from tensor values "
+                    "outside ops. Index with ember.gather / take_along_dim instead, or move "
+                    "the line out of the compiled function.")
         elif isinstance(a, (tuple, list)):
             for i, item in enumerate(a):
                 if isinstance(item, (np.ndarray, tuple, list)):
                     self._dynamic_attr(node, f"{key}.{i}", item)
+
+    def traced_origin(self, arr) -> Value | None:
+        """The per-run value (an input, a node's result, a side array, a ``.grad``) whose
+        memory ``arr`` is or views, or None (constants and states are not per-run)."""
+        a = arr
+        while isinstance(a, np.ndarray):
+            v = self.by_array.get(id(a))
+            if v is not None:
+                return v if v.kind in _PER_RUN else None
+            a = a.base
+        return None
 
     def _side(self, node, arr: np.ndarray, where: tuple) -> None:
         v = self.graph.new_value(arr.shape, arr.dtype, "side", producer=node, index=where)
@@ -243,6 +282,11 @@ class Tracer:
                 continue  # unchanged
             wbs.append(("grad", target, v))
         g.writebacks = wbs
+        # a .grad that was None when traced and that the graph sets: the graph *set* it where
+        # a later call with a .grad present must *accumulate* (a guard retraces then)
+        g.grads_assumed_none = [wb[1] for wb in wbs if wb[0] == "grad" and wb[2] is not None
+                                and not isinstance(wb[1], tuple)
+                                and self.grad_owners[id(wb[1])][1] is None]
         g.link()
         return g
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import tracing as _tracing
 from ..errors import AutogradError, DTypeError, IndexingError, ShapeError, shape_str
 from ..tensor import Tensor, _make
 from .broadcast import broadcast_shapes, broadcast_to
@@ -241,6 +242,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     require_tensor(input, "take_along_dim")
     indices = index_arg(indices, "take_along_dim")
     if dim is None:
+        _refuse_traced_index(indices, "take_along_dim(dim=None)")
         flat = indices._data.reshape(-1)
         check_range(flat, 0, input._data.size, "take_along_dim")
         return _apply_index(input, np.unravel_index(flat, input._data.shape))
@@ -257,8 +259,17 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         in_target = common[:dim] + [input._data.shape[dim]] + common[dim + 1:]
         ix_target = common[:dim] + [indices._data.shape[dim]] + common[dim + 1:]
         input = broadcast_to(input, tuple(in_target))
-        indices = _make(np.broadcast_to(indices._data, tuple(ix_target)))
+        indices = broadcast_to(indices, tuple(ix_target))  # an op: graph mode sees it
     return gather(input, dim, indices)
+
+
+def _refuse_traced_index(index: Tensor, op: str) -> None:
+    """Under ember.compile: these ops turn the index values into a NumPy index computed
+    outside an op, which a graph would freeze; refuse instead of answering wrongly."""
+    tracer = _tracing.current
+    if tracer is not None and tracer.traced_origin(index._data) is not None:
+        raise tracer.refuse_value_read(f"{op} with an index tensor computed in (or passed "
+                                       "to) the compiled function")
 
 
 @tensor_method("take")
@@ -267,6 +278,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     the result has ``index``'s shape."""
     require_tensor(input, "take")
     index = index_arg(index, "take")
+    _refuse_traced_index(index, "take")
     n = input._data.size
     idx = index._data
     if idx.size and (idx.max() >= n or idx.min() < -n):
@@ -379,6 +391,9 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"nonzero(): input must be a Tensor, got {type(input).__name__}")
+    if _tracing.current is not None:
+        raise _tracing.current.refuse_value_read("nonzero (its output shape depends on the "
+                                                 "values)")
     a = input._data
     if as_tuple:
         return tuple(_make(i.astype(np.int64, copy=False)) for i in np.nonzero(np.atleast_1d(a)))

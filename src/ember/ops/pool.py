@@ -77,11 +77,29 @@ def _max_vjp(ctx, g):
     a = ctx.attrs
     cache = a.get("cache")
     if cache:
-        arg = cache[0]  # kept (not popped): it is 1 byte per output and return_indices shares it
-    else:
-        arg = kernels.max_pool2d_forward(x._data, a["kernel"], a["stride"], a["padding"],
-                                         a["dilation"], a["ceil_mode"])[1]
-    return (max_pool2d_backward(g, _make(arg), tuple(x.shape), **_window_attrs(a)),)
+        # kept (not popped): it is 1 byte per output and return_indices shares it. The same
+        # array, wrapped: graph mode knows it as a side value of the forward's node
+        arg = _make(cache[0])
+    else:  # recomputed by an op, so that a traced backward recomputes it on every run
+        arg = apply(MAX_POOL2D_ARGMAX, (x,), kernel=a["kernel"], stride=a["stride"],
+                    padding=a["padding"], dilation=a["dilation"], ceil_mode=a["ceil_mode"])
+    return (max_pool2d_backward(g, arg, tuple(x.shape), **_window_attrs(a)),)
+
+
+def _argmax_infer(x, *, kernel, stride, padding, dilation, ceil_mode):
+    from ..dtypes import int32, uint8
+
+    shape = pool_output_shape("max_pool2d", tuple(x.shape), kernel, stride, padding,
+                              dilation, ceil_mode)
+    return TensorSpec(shape, uint8 if kernel[0] * kernel[1] <= 256 else int32)
+
+
+# the per-window argmax alone (no gradient): the vjp's fallback when the forward kept none
+MAX_POOL2D_ARGMAX = Op(
+    "max_pool2d_argmax",
+    lambda x, *, kernel, stride, padding, dilation, ceil_mode:
+        kernels.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)[1],
+    None, _argmax_infer, differentiable=False)
 
 
 def _scatter_infer(g, arg, *, input_shape, kernel, stride, padding, dilation):
@@ -137,10 +155,28 @@ def max_pool2d_backward(g: Tensor, arg: Tensor, input_shape: tuple, *, kernel: t
                  stride=stride, padding=padding, dilation=dilation)
 
 
+def _flat_indices_infer(arg, *, input_shape, kernel, stride, padding, dilation):
+    from ..dtypes import int64
+
+    return TensorSpec(tuple(arg.shape), int64)
+
+
+MAX_POOL2D_FLAT_INDICES = Op(
+    "max_pool2d_flat_indices",
+    lambda arg, *, input_shape, kernel, stride, padding, dilation:
+        kernels.max_pool2d_indices(arg, input_shape, kernel, stride, padding, dilation),
+    None, _flat_indices_infer, differentiable=False)
+
+
 def max_pool2d_flat_indices(arg, input_shape: tuple, *, kernel, stride, padding,
                             dilation) -> Tensor:
-    """PyTorch's ``return_indices`` (int64 flat index into each H*W plane) from the argmax."""
-    return _make(kernels.max_pool2d_indices(arg, input_shape, kernel, stride, padding, dilation))
+    """PyTorch's ``return_indices`` (int64 flat index into each H*W plane) from the argmax
+    (a Tensor, or the array the forward left in its cache). An op, so that graph mode
+    recomputes it on every run."""
+    if not isinstance(arg, Tensor):
+        arg = _make(arg)  # the cached array itself: graph mode knows it as a side value
+    return apply(MAX_POOL2D_FLAT_INDICES, (arg,), input_shape=tuple(input_shape),
+                 kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 # ------------------------------------------------------------------------ average pooling

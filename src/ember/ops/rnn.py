@@ -13,7 +13,11 @@ with the engine's multi-output mechanism (one small selector node per output, as
 multi-output ``autograd.Function``); the vjp then receives one gradient per output, None
 for an output nothing depended on.
 
-Gradients: first order runs the fused NumPy backward kernel. Under ``create_graph=True`` the
+Gradients: first order runs the fused NumPy backward kernel, itself an op
+(``*_sequence_backward``, applied with ``apply_multi``) whose inputs are the saved tensors,
+the forward's workspace arrays (wrapped as tensors, not copied) and the incoming gradients:
+a traced training step then records the backward as a node reading the forward's side
+values, instead of baking the trace-time gradients in as constants. Under ``create_graph=True`` the
 vjp instead re-runs the step-by-step composite (:func:`lstm_composite` & co., plain ember
 ops) from the saved inputs and differentiates that, so higher-order gradients are exact.
 Tests check fused == composite in value and gradient.
@@ -48,12 +52,48 @@ def _composite_vjp(ctx, grads, composite) -> tuple:
     return tuple(next(found) if n else None for n in need)
 
 
-def _wrap(arrays, need) -> tuple:
-    return tuple(_make(a) if n and a is not None else None for a, n in zip(arrays, need))
+def _workspace(ctx) -> tuple:
+    """The forward's workspace arrays as tensors (the same arrays: graph mode knows each as
+    a side value of the forward's node)."""
+    return tuple(_make(a) for a in ctx.workspace)
 
 
-def _data(g):
-    return None if g is None else g._data
+def _present(grads) -> tuple:
+    return tuple(g is not None for g in grads)
+
+
+def _given(grads) -> tuple:
+    return tuple(g for g in grads if g is not None)
+
+
+def _unpack(arrays, present) -> list:
+    """The output gradients in order, None where ``present`` says none reached the output."""
+    it = iter(arrays)
+    return [next(it) if p else None for p in present]
+
+
+def _backward_op(name: str, kernel, n_fixed: int, result_specs):
+    """A no-gradient multi-output op running a fused backward ``kernel``.
+
+    Its inputs are ``n_fixed`` arrays (saved inputs, outputs, workspace) then the gradients
+    that are present (attr ``present``); it returns the input gradients ``need`` asks for.
+    ``result_specs(*specs)`` gives the specs of every input gradient (for ``infer``).
+    """
+    def forward(*arrays, present, need, **attrs):
+        result = kernel(arrays[:n_fixed], _unpack(arrays[n_fixed:], present), need, **attrs)
+        return tuple(r for r, n in zip(result, need) if n), None
+
+    def infer(*specs, present, need, **attrs):
+        return tuple(s for s, n in zip(result_specs(*specs[:n_fixed]), need) if n)
+
+    return Op(name, forward, None, infer, differentiable=False)
+
+
+def _run_backward(op: Op, fixed: tuple, grads, need, **attrs) -> tuple:
+    """Apply backward ``op``; one gradient (or None) per forward input."""
+    outs = iter(apply_multi(op, tuple(fixed) + _given(grads), present=_present(grads),
+                            need=tuple(need), **attrs))
+    return tuple(next(outs) if n else None for n in need)
 
 
 def _states_infer(n_states: int, gates: int):
@@ -89,15 +129,21 @@ def _lstm_forward(xproj, h0, c0, w_hh):
     return (hs, h_n, c_n), (acts, cs, tanh_cs, hs)
 
 
+def _lstm_backward_kernel(fixed, grads, need):
+    h0, c0, w_hh, acts, cs, tanh_cs, hs = fixed
+    return _kernels.lstm_backward(*grads, h0, c0, w_hh, hs, (acts, cs, tanh_cs))
+
+
+LSTM_SEQUENCE_BACKWARD = _backward_op("lstm_sequence_backward", _lstm_backward_kernel, 7,
+                                      lambda h0, c0, w_hh, acts, *_: (acts, h0, c0, w_hh))
+
+
 def _lstm_vjp(ctx, grads):
     if grad_mode.enabled:
         return _composite_vjp(ctx, grads, lstm_composite)
     _, h0, c0, w_hh = ctx.inputs
-    acts, cs, tanh_cs, hs = ctx.workspace
-    d_hs, d_hn, d_cn = grads
-    result = _kernels.lstm_backward(_data(d_hs), _data(d_hn), _data(d_cn), h0._data, c0._data,
-                                    w_hh._data, hs, (acts, cs, tanh_cs))
-    return _wrap(result, ctx.needs_input_grad)
+    return _run_backward(LSTM_SEQUENCE_BACKWARD, (h0, c0, w_hh) + _workspace(ctx), grads,
+                         ctx.needs_input_grad)
 
 
 LSTM_SEQUENCE = Op("lstm_sequence", _lstm_forward, _lstm_vjp, _states_infer(2, 4),
@@ -138,18 +184,28 @@ def _gru_forward(xproj, h0, w_hh, b_hh=None):
     return (hs, h_n), (acts, hn_proj, hs)
 
 
+def _gru_backward_kernel(fixed, grads, need):
+    h0, w_hh, acts, hn_proj, hs = fixed
+    result = _kernels.gru_backward(*grads, h0, w_hh, hs, (acts, hn_proj),
+                                   len(need) > 3 and need[3])
+    return result if len(need) > 3 else result[:3]
+
+
+def _gru_result_specs(h0, w_hh, acts, *_):
+    bias = TensorSpec((w_hh.shape[0],), w_hh.dtype)
+    return acts, h0, w_hh, bias
+
+
+GRU_SEQUENCE_BACKWARD = _backward_op("gru_sequence_backward", _gru_backward_kernel, 5,
+                                     _gru_result_specs)
+
+
 def _gru_vjp(ctx, grads):
     if grad_mode.enabled:
         return _composite_vjp(ctx, grads, gru_composite)
-    inputs = ctx.inputs
-    h0, w_hh = inputs[1], inputs[2]
-    acts, hn_proj, hs = ctx.workspace
-    need = ctx.needs_input_grad
-    has_bias = len(inputs) > 3
-    d_x, d_h0, d_w, d_b = _kernels.gru_backward(_data(grads[0]), _data(grads[1]), h0._data,
-                                                w_hh._data, hs, (acts, hn_proj),
-                                                has_bias and need[3])
-    return _wrap((d_x, d_h0, d_w, d_b) if has_bias else (d_x, d_h0, d_w), need)
+    h0, w_hh = ctx.inputs[1], ctx.inputs[2]
+    return _run_backward(GRU_SEQUENCE_BACKWARD, (h0, w_hh) + _workspace(ctx), grads,
+                         ctx.needs_input_grad)
 
 
 GRU_SEQUENCE = Op("gru_sequence", _gru_forward, _gru_vjp, _states_infer(1, 3), save_out=True)
@@ -182,14 +238,21 @@ def _rnn_forward(xproj, h0, w_hh, *, nonlinearity):
     return (hs, h_n), (hs,)
 
 
+def _rnn_backward_kernel(fixed, grads, need, *, nonlinearity):
+    h0, w_hh, hs = fixed
+    return _kernels.rnn_backward(*grads, h0, w_hh, hs, nonlinearity)
+
+
+RNN_SEQUENCE_BACKWARD = _backward_op("rnn_sequence_backward", _rnn_backward_kernel, 3,
+                                     lambda h0, w_hh, hs: (hs, h0, w_hh))
+
+
 def _rnn_vjp(ctx, grads):
     if grad_mode.enabled:
         return _composite_vjp(ctx, grads, rnn_composite)
     _, h0, w_hh = ctx.inputs
-    (hs,) = ctx.workspace
-    result = _kernels.rnn_backward(_data(grads[0]), _data(grads[1]), h0._data, w_hh._data, hs,
-                                   ctx.attrs["nonlinearity"])
-    return _wrap(result, ctx.needs_input_grad)
+    return _run_backward(RNN_SEQUENCE_BACKWARD, (h0, w_hh) + _workspace(ctx), grads,
+                         ctx.needs_input_grad, nonlinearity=ctx.attrs["nonlinearity"])
 
 
 RNN_SEQUENCE = Op("rnn_sequence", _rnn_forward, _rnn_vjp, _states_infer(1, 1), save_out=True)

@@ -151,7 +151,7 @@ class Optimizer:
                 raise ValueError(f"{owner}: can't optimize a non-leaf Tensor (params index {i} "
                                  "was computed from other tensors; pass a leaf, e.g. "
                                  "tensor.detach().requires_grad_())")
-        group = dict(param_group)
+        group = ParamGroup(param_group)
         group["params"] = tensors
         if names:
             group["param_names"] = names
@@ -188,6 +188,8 @@ class Optimizer:
         entry = self._lr_cache.get(id(group))
         if entry is None:
             entry = self._lr_cache[id(group)] = [lr, _make(np.array(lr, dtype=np.float64))]
+            if isinstance(group, ParamGroup):
+                group.lr_entry = entry
         elif entry[0] != lr:
             entry[1]._data[...] = lr
             entry[0] = lr
@@ -288,14 +290,22 @@ class Optimizer:
                 continue
             state[param] = {k: _load_value(param, k, v) for k, v in value.items()}
         new_groups = []
+        cache = {}
         for saved, group in zip(saved_groups, self.param_groups):
+            saved = ParamGroup(saved)
             saved["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
+            # keep the group's 0-d lr tensor (with the loaded rate): a compiled step reads
+            # that very tensor
+            entry = self._lr_cache.get(id(group))
+            if entry is not None:
+                cache[id(saved)] = saved.lr_entry = entry
+                saved["lr"] = saved["lr"]
             new_groups.append(saved)
         self.state = state
         self.param_groups = new_groups
-        self._lr_cache = {}
+        self._lr_cache = cache
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -312,6 +322,26 @@ class Optimizer:
         out = dict(self.__dict__)
         out["_lr_cache"] = {}  # keyed by id(group): meaningless in another process
         return out
+
+
+class ParamGroup(dict):
+    """A parameter group: a dict, whose ``'lr'``, once the optimizer has stepped, also lives
+    in a 0-d float64 tensor that assigning ``group['lr']`` updates in place. A compiled
+    training step reads that tensor (it does not run the optimizer's Python), so a
+    scheduler's new rate reaches it without a retrace."""
+
+    __slots__ = ("lr_entry",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lr_entry = None  # [float lr, 0-d lr tensor], shared with Optimizer._lr_cache
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        entry = self.lr_entry
+        if key == "lr" and entry is not None and not isinstance(value, Tensor):
+            entry[1]._data[...] = value
+            entry[0] = value
 
 
 def _load_value(param: Tensor, key: str, value: Any) -> Any:

@@ -14,7 +14,7 @@ from ...errors import DTypeError, IndexingError, ShapeError, shape_str
 from ...ops import elementwise as _ew
 from ...ops.movement_view import unsqueeze
 from ...ops.registry import Op, TensorSpec, apply, as_tensor_arg
-from ...tensor import Tensor, _make
+from ...tensor import Tensor
 
 # ------------------------------------------------------------------------ primitives
 
@@ -140,21 +140,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                  scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 tensor of shape ``tensor.shape + (num_classes,)`` with a 1 at each index.
-
-    ``num_classes=-1`` uses ``tensor.max() + 1``.
-    """
-    t = _index_tensor(tensor, "one_hot", "tensor")
-    data = t._data.astype(np.int64, copy=False)
-    if num_classes == -1:
-        if data.size == 0:
-            raise ValueError("one_hot: cannot infer the number of classes of an empty tensor; "
-                             "pass num_classes")
-        num_classes = int(data.max()) + 1
-    elif num_classes < 1 and data.size:
-        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+def _one_hot_forward(data, *, num_classes: int):
+    data = data.astype(np.int64, copy=False)
     if data.size:
+        # checked here, in the op, so that a compiled function checks every call's values
         if data.min() < 0:
             raise IndexingError(f"one_hot: class values must be non-negative, got "
                                 f"{int(data.min())}")
@@ -163,7 +152,33 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                                 f"num_classes={num_classes}")
     out = np.zeros(data.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, data[..., None], 1, axis=-1)
-    return _make(out)
+    return out
+
+
+def _one_hot_infer(t: TensorSpec, *, num_classes: int) -> TensorSpec:
+    from ...dtypes import int64
+
+    return TensorSpec(tuple(t.shape) + (num_classes,), int64)
+
+
+ONE_HOT = Op("one_hot", _one_hot_forward, None, _one_hot_infer, differentiable=False)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape ``tensor.shape + (num_classes,)`` with a 1 at each index.
+
+    ``num_classes=-1`` uses ``tensor.max() + 1`` (which reads the values: inside
+    ``ember.compile`` pass ``num_classes``).
+    """
+    t = _index_tensor(tensor, "one_hot", "tensor")
+    if num_classes == -1:
+        if t._data.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes of an empty tensor; "
+                             "pass num_classes")
+        num_classes = int(t.max().item()) + 1
+    elif num_classes < 1 and t._data.size:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    return apply(ONE_HOT, (t,), num_classes=int(num_classes))
 
 
 __all__ = ["embedding", "one_hot"]
