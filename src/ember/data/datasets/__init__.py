@@ -9,8 +9,9 @@
 
 from .digits import DIGITS_NUM_TEST, Digits, load_digits
 from .download import DownloadError, download_file
+from .emma import load_emma
 from .mnist import MNIST, FashionMNIST, read_idx
 from .text import TextDataset
 
 __all__ = ["DIGITS_NUM_TEST", "MNIST", "Digits", "DownloadError", "FashionMNIST",
-           "TextDataset", "download_file", "load_digits", "read_idx"]
+           "TextDataset", "download_file", "load_digits", "load_emma", "read_idx"]
