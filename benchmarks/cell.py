@@ -1,7 +1,7 @@
 """Run one benchmark cell — one (framework, mode, workload) — and print its measurements.
 
     python -m benchmarks.cell --framework torch --mode eager --workload W1 \\
-        [--steps 30] [--warmup 5] [--seed 0]
+        [--steps 30] [--warmup 5] [--seed 0] [--threads N]
 
 The runner (``benchmarks/runner.py``) starts one such process per cell, so that peak memory,
 thread pools and compile caches never leak from one cell into the next. The cell:
@@ -143,6 +143,28 @@ def measure(framework: Any, args: argparse.Namespace) -> dict:
     }
 
 
+def default_threads() -> int:
+    """``$BENCH_THREADS`` if set, else the cores this process may use."""
+    if os.environ.get("BENCH_THREADS"):
+        return int(os.environ["BENCH_THREADS"])
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def apply_threads(n: int) -> None:
+    """Give every framework ``n`` intra-op threads, through the variables each reads when it
+    loads (so: before any of them is imported). OpenBLAS (NumPy, ember, numpy_ref), OpenMP
+    (torch, oneDNN), MKL, TensorFlow; XLA (JAX) can only be limited to one thread."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                 "TF_NUM_INTRAOP_THREADS"):
+        os.environ[name] = str(n)
+    if n == 1:
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of one cell (the runner passes all of them)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cell",
@@ -153,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="intra-op threads for every framework (default: $BENCH_THREADS "
+                             "or the usable cores)")
     parser.add_argument("--framework-module", default=None,
                         help="import the framework from this module (test hook)")
     parser.add_argument("--spec-module", default=DEFAULT_SPEC_MODULE,
@@ -174,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     result_stream = _claim_stdout()
     record: dict[str, Any] = {"framework": args.framework, "mode": args.mode,
                               "workload": args.workload, "steps": args.steps,
-                              "warmup": args.warmup, "seed": args.seed}
+                              "warmup": args.warmup, "seed": args.seed, "threads": args.threads}
     code = 0
+    apply_threads(args.threads)
     try:
         framework = load_framework(args.framework, args.framework_module)
         record.update(measure(framework, args))

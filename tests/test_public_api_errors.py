@@ -205,6 +205,8 @@ SKIP_FUNCTIONS = {
     "cond": "takes functions; bad arguments are checked in tests/graph/test_cond.py",
     "set_backend": "takes a backend name; checked in tests/backends",
     "get_backend": "takes no arguments",
+    "set_num_threads": "takes an int; checked in tests/test_threads.py",
+    "get_num_threads": "takes no arguments",
 }
 
 F_FUNCTIONS: dict[str, object] = {

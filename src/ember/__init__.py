@@ -7,6 +7,7 @@ Where things live:
 - ``autograd/`` backward, grad, no_grad, Function, gradcheck
 - ``backend/`` kernels NumPy lacks; ``backends/`` optional kernel libraries (oneDNN) and
   ``set_backend``/``get_backend``; ``errors.py`` ShapeError, DTypeError, ...
+- ``threads.py`` set_num_threads/get_num_threads (OpenBLAS and oneDNN's OpenMP)
 - ``nn/`` layers and losses; ``optim/`` optimizers; ``data/`` Dataset and DataLoader
 - ``graph/`` graph mode: ``ember.compile`` (trace, passes, executor)
 - ``train/`` the Keras-style API (imported on first use); ``io/`` ember.save / ember.load;
@@ -119,6 +120,7 @@ from .ops.nn import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor
+from .threads import get_num_threads, set_num_threads
 
 bool = bool_  # noqa: A001  ember.bool, as torch.bool
 

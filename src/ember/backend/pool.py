@@ -6,6 +6,8 @@ one vectorized op over the whole output. Max-pool records, per output element, w
 position held the maximum (``arg``, uint8 for kernels up to 255 positions): 1 byte per output
 instead of PyTorch's 8-byte flat index, and the backward is ``kH*kW`` masked writes. The flat
 indices PyTorch returns for ``return_indices=True`` are derived from ``arg`` on request.
+The common 2x2 stride-2 max-pool forward has its own path (``_max_pool_2x2``: contiguous planes
+and a comparison tree, 3x faster at the W2/W3 shapes) with the same results.
 
 Windows follow PyTorch: ``padding`` (symmetric, per dim) pads with -inf (max) or 0 (avg);
 with ``ceil_mode`` a last, partial window is kept when it starts inside the input or the left
@@ -95,6 +97,8 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
             pass
     out_hw, full = _geometry(x.shape, kernel, stride, padding, dilation, ceil_mode)
     buf = _padded(x, padding, full, -np.inf)
+    if tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(dilation) == (1, 1):
+        return _max_pool_2x2(buf, out_hw)
     best = np.array(_position(buf, 0, 0, out_hw, stride, dilation))
     arg = np.zeros(best.shape, dtype=_arg_dtype(kernel))
     for k in range(1, kernel[0] * kernel[1]):
@@ -103,6 +107,36 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
         better |= v != v  # NaN wins, as in PyTorch
         np.copyto(best, v, where=better)
         np.copyto(arg, k, where=better)
+    return best, arg
+
+
+def _max_pool_2x2(buf: np.ndarray, out_hw: Pair):
+    """2x2 stride-2 max-pool of the (padded) NCHW ``buf``: the common case, 3-4x faster than
+    the general loop (benchmarks/conv_kernels.py), with the same values and ``arg``.
+
+    The windows tile the buffer, so one copy rearranges it into four contiguous planes (one per
+    kernel position); every later op then runs on contiguous data instead of stride-2 views.
+    The positions are reduced as a tree, (0 vs 1) and (2 vs 3), then the two winners; a later
+    position wins only when strictly greater, which picks the first maximum in row-major order
+    exactly as the sequential loop does. NaN (rare: checked once on the result) wins whenever
+    it is the later one, so the tree also agrees with the loop on which NaN it reports.
+    """
+    n, c = buf.shape[:2]
+    ho, wo = out_hw
+    tiles = buf[:, :, :2 * ho, :2 * wo].reshape(n, c, ho, 2, wo, 2)
+    planes = np.ascontiguousarray(tiles.transpose(3, 5, 0, 1, 2, 4))  # (2, 2, N, C, Ho, Wo)
+    v0, v1, v2, v3 = planes[0, 0], planes[0, 1], planes[1, 0], planes[1, 1]
+    top, bottom = np.maximum(v0, v1), np.maximum(v2, v3)  # np.maximum propagates NaN
+    right_top, right_bottom = np.greater(v1, v0), np.greater(v3, v2)
+    lower = np.greater(bottom, top)
+    best = np.maximum(top, bottom)
+    if buf.dtype.kind == "f" and np.isnan(best).any():
+        right_top |= v1 != v1
+        right_bottom |= v3 != v3
+        lower |= bottom != bottom
+    arg = right_bottom.view(np.uint8)  # bool -> 0/1 without a copy, then 2/3
+    arg += 2
+    np.copyto(arg, right_top.view(np.uint8), where=~lower)
     return best, arg
 
 
