@@ -94,7 +94,10 @@ def test_generated_code_passes_buffers():
     fn = ember.compile(step)
     fn(*_batches(1)[0])
     code = fn.code
-    assert "_arena()" in code and "out=b" in code and "scratch=(" in code
+    assert "_np.empty(" in code and "out=b" in code and "scratch=(" in code
+    # each buffer is made right before the first node writing into it and dropped later
+    first_buffer = code.index("B0 = _np.empty(")
+    assert code.index("out=b0_") > first_buffer and "del B0" in code
 
 
 def test_unoptimized_compile_still_runs():

@@ -96,7 +96,8 @@ def cond(pred, true_fn, false_fn, *operands):
             result = fn(*operands)
         finally:
             nodes = tracer.branch_stack.pop()
-        changed = [key for key, v in before.items() if tracer.by_array.get(key) is not v]
+        changed = [key for key, v in before.items()
+                   if key in tracer.by_array and tracer.by_array[key] is not v]
         changed += [id(arr) for _, v, arr in tracer.states.values()
                     if id(arr) not in before and tracer.by_array.get(id(arr)) is not v]
         for _ in changed[:1]:

@@ -34,6 +34,11 @@ def _bump(t) -> None:
         box[0] += 1
 
 
+def _bump_all(tensors) -> None:
+    for t in tensors:
+        _bump(t)
+
+
 def _make_tensor(arr):
     from ..tensor import _make
 
@@ -76,6 +81,16 @@ class Executor:
         if g.inputs:
             names = ", ".join(self._name(v) for v in g.inputs)
             body.append((f"{names}, = inputs", None))
+        arenas = getattr(g, "arenas", ())
+        if arenas:
+            # tensors moved into flat arenas (passes/multi_tensor.py): one whose _data was
+            # rebound since is copied back in before any state is read
+            from .passes.multi_tensor_ops import adopt
+
+            self.env["_adopt"] = adopt
+            self._members = {id(a): [t for t, _ in pairs] for a, pairs in arenas}
+            for _, pairs in arenas:
+                body.append((f"_adopt({self._global('R', pairs)})", None))
         for v in g.values:
             if not v.users and v not in g.live_values():
                 continue
@@ -89,8 +104,18 @@ class Executor:
                 body.append((f"{self._name(v)} = {self._global('K', v.array)}", None))
         if self.plan is not None:
             body.extend((line, None) for line in self.plan.prologue(self))
-        for node in g.nodes:
+        last = self._last_uses()
+        for i, node in enumerate(g.nodes):
+            if self.plan is not None and hasattr(self.plan, "allocate_before"):
+                body.extend((line, None) for line in self.plan.allocate_before(i))
             body.extend(self._node_lines(node, "    "))
+            if self.plan is not None and hasattr(self.plan, "release_after"):
+                body.extend((line, None) for line in self.plan.release_after(i))
+            dead = last.get(i)
+            if dead:
+                # drop the names of arrays nothing reads any more: straight-line code would
+                # otherwise hold every intermediate of the step until it returns
+                body.append(("del " + ", ".join(dead), None))
         body.extend((line, None) for line in self._writeback_lines())
         # a returned constant or outside tensor is copied: the caller may write into what it
         # gets, and those arrays are read again by the next run
@@ -102,6 +127,42 @@ class Executor:
                 self.line_nodes[len(lines) + 1] = node
             lines.append(text if text.startswith("    ") else "    " + text)
         return "\n".join(lines) + "\n"
+
+    def _last_uses(self) -> dict:
+        """node index -> local names to delete after it (values, workspaces, cache lists)."""
+        g = self.graph
+        keep = {id(v) for v in g.live_values()}
+        last: dict = {}
+        where: dict = {}
+        for i, node in enumerate(g.nodes):
+            reads = list(node.all_inputs())
+            if node.branches is not None:
+                reads.append(node.branches[0])
+                for branch in node.branches[1:3]:
+                    for inner in branch:
+                        reads += inner.all_inputs()
+                reads += node.branches[3] + node.branches[4]
+            for v in reads:
+                where[id(v)] = (i, v)
+            for v in list(node.outputs) + [v for v, _ in node.sides]:
+                where.setdefault(id(v), (i, v))  # produced and never read: dropped at once
+        inner_made = set()
+        for node in g.nodes:
+            if node.branches is not None:
+                for branch in node.branches[1:3]:
+                    for inner in branch:
+                        inner_made.update(id(v) for v in inner.outputs)
+        for key, (i, v) in where.items():
+            if key in keep or v.kind not in ("node", "side") or key in inner_made:
+                continue
+            last.setdefault(i, []).append(self._name(v))
+        for i, node in enumerate(g.nodes):
+            if node.branches is None and node.multi and any(
+                    w[0] == "workspace" for _, w in node.sides):
+                last.setdefault(i, []).append(f"w{node.id}")
+            if "cache" in node.attrs and isinstance(node.attrs["cache"], list):
+                last.setdefault(i, []).append(f"c{node.id}")
+        return last
 
     def _node_lines(self, node: Node, indent: str) -> list:
         if node.branches is not None:
@@ -176,10 +237,15 @@ class Executor:
             if how == "copy":
                 # the version counter moves as an in-place update's would: autograd refuses a
                 # stale saved tensor, and an ONNX Runtime session knows to rebuild
+                bump = f"_bump({tgt})"
+                members = getattr(self, "_members", {}).get(id(target))
+                if members:  # an arena: its tensors are what users hold
+                    self.env["_bump_all"] = _bump_all
+                    bump = f"_bump_all({self._global('M', members)})"
                 if self.plan is not None and self.plan.skips_writeback(v):
-                    lines.append(f"_bump({tgt})")  # computed straight into the target's memory
+                    lines.append(bump)  # computed straight into the target's memory
                     continue
-                lines.append(f"_copyto({tgt}._data, {self._name(v)}); _bump({tgt})")
+                lines.append(f"_copyto({tgt}._data, {self._name(v)}); {bump}")
             elif how == "replace":
                 lines.append(f"{tgt}._data = {self._name(v)}; _bump({tgt})")
             elif v is None:

@@ -27,6 +27,7 @@ from . import passes as _passes
 from .executor import Executor
 from .memory import MemoryPlan, plan_memory
 from .passes import fuse as _fuse
+from .passes import multi_tensor as _multi_tensor
 from .trace import _EMBER_DIR, Tracer, location_of_traceback
 
 log = logging.getLogger("ember.compile")
@@ -149,6 +150,11 @@ def _module_guards(modules: list, optimizers: list) -> list:
         state = opt.state
         key.append((f"optimizer {type(opt).__name__}#{i} state",
                     tuple(len(state.get(p, ())) for g in opt.param_groups for p in g["params"])))
+        # which tensors hold it: load_state_dict or ``state[p]["exp_avg"] = t`` puts new ones
+        # there, which a graph reading the old ones would never see
+        key.append((f"optimizer {type(opt).__name__}#{i} state tensors",
+                    tuple(id(t) for g in opt.param_groups for p in g["params"]
+                          for t in state.get(p, {}).values())))
     return key
 
 
@@ -331,6 +337,7 @@ class CompiledFunction:
         if self.optimize:
             graph = _passes.optimize(graph)
             graph = _fuse.fuse_elementwise(graph)
+            graph = _multi_tensor.merge_updates(graph)
         entry.graph = graph
         entry.plan = plan_memory(graph) if self.optimize else None
         entry.executor = Executor(graph, entry.plan)

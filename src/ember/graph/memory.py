@@ -1,5 +1,5 @@
-"""Memory planning: which arrays are alive at each step of a graph, which of them live in
-preallocated buffers, and the peak, all known before the graph runs.
+"""Memory planning: which arrays are alive at each step of a graph, which of them share
+planned buffers (values never alive together), and the peak, all known before the graph runs.
 
 The planner walks the nodes in execution order once:
 
@@ -48,6 +48,7 @@ FRESH_OPS = frozenset({
     "leaky_relu", "elu", "sign", "rsqrt", "clamp", "erf", "round", "frac", "repeat", "flip",
     "roll", "cumsum", "cumprod", "tril", "triu", "argmax", "argmin", "embedding",
     "layer_norm", "dropout", "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "einsum",
+    "flat_concat", "stack_scalars", "segment_expand", "per_segment",  # passes/multi_tensor
 })
 
 _END = 1 << 60
@@ -112,11 +113,12 @@ class _Groups:
 class MemoryPlan:
     """The planned memory of a graph (``compiled.memory_plan()``).
 
-    ``peak_bytes``: the most memory the arrays of one run occupy at once (preallocated buffers
+    ``peak_bytes``: the most memory the arrays of one run occupy at once (planned buffers
     included, inputs and parameters excluded); ``largest``: the biggest arrays alive at that
     moment, as ``(nbytes, value name, type, op, user source line)``; ``allocated_per_run``:
-    bytes of fresh arrays each run allocates; ``arena_bytes``: bytes of the preallocated
-    buffers (allocated on the first run, then reused).
+    bytes of fresh arrays each run allocates; ``arena_bytes``: total bytes of the planned
+    buffers (each allocated right before the first node writing into it and dropped after the
+    last, on every run, so a compiled step holds no memory between calls).
     """
 
     def __init__(self, graph: Graph):
@@ -145,18 +147,60 @@ class MemoryPlan:
         return self._views[key]
 
     def prologue(self, executor) -> list:
-        """Lines binding the preallocated buffers (made on the first run, then reused)."""
-        if not self._views:
-            return []
-        executor.env["_arena"] = self._arena_views
-        names = ", ".join(self._views.values())
-        return [f"{names}, = _arena()"]
+        """Lines run before the first node (none: buffers are made where first used)."""
+        self._lazy_lines()
+        return []
+
+    def _lazy_lines(self) -> None:
+        """Each buffer is allocated just before the first node writing into it and dropped
+        after the last one, as eager's arrays come and go: the run never holds a buffer
+        longer than the values in it need (values read later keep their memory alive
+        through their own names)."""
+        if hasattr(self, "_before"):
+            return
+        import re
+
+        name_of = {name: key for key, name in self._views.items()}
+        first: dict = {}
+        last: dict = {}
+        view_first: dict = {}
+        for i, node in enumerate(self._order):
+            entry = self._node_args.get(node.id)
+            if entry is None:
+                continue
+            for name in re.findall(r"\bb\d+_\d+\b", entry[1]):
+                buffer = name_of[name][0]
+                first.setdefault(buffer, i)
+                last[buffer] = i
+                view_first.setdefault(name, i)
+        self._before: dict = {}
+        self._after: dict = {}
+        for buffer, i in first.items():
+            nbytes, dt = self.buffers[buffer]
+            self._before.setdefault(i, []).append(
+                f"B{buffer} = _np.empty({nbytes // dt.itemsize}, {dt.name!r})")
+        for name, i in sorted(view_first.items(), key=lambda kv: kv[1]):
+            buffer, shape = name_of[name]
+            self._before.setdefault(i, []).append(f"{name} = B{buffer}.reshape({shape!r})")
+        for buffer, i in last.items():
+            views = [n for n, (b, _) in name_of.items() if b == buffer and n in view_first]
+            self._after.setdefault(i, []).append("del " + ", ".join([f"B{buffer}"] + views))
+
+    def allocate_before(self, index: int) -> list:
+        """Lines to run before top-level node ``index``: buffers first written there."""
+        self._lazy_lines()
+        return self._before.get(index, [])
+
+    def release_after(self, index: int) -> list:
+        """Lines to run after top-level node ``index``: buffers nothing writes any more."""
+        self._lazy_lines()
+        return self._after.get(index, [])
 
     def _arena_views(self) -> tuple:
-        if self._arena is None:
-            flat = [np.empty(n // dt.itemsize, dt) for n, dt in self.buffers]
-            self._arena = tuple(flat[b].reshape(shape) for b, shape in self._views)
-        return self._arena
+        # made anew on every run and dropped when it returns, as eager's arrays are: a
+        # compiled step then holds no more memory between calls than an eager one
+        flat = [np.empty(n // dt.itemsize, dt) for n, dt in self.buffers]
+        return tuple(flat[b].reshape(shape) for b, shape in self._views)
 
     def out_argument(self, node: Node) -> str | None:
         """The ``out=`` (and ``scratch=``) argument text of ``node``'s call, or None."""
@@ -177,7 +221,7 @@ class MemoryPlan:
         mb = _mb
         lines = [f"memory plan of {self.graph_name}: peak {mb(self.peak_bytes)}"
                  + (f" at {self.peak_node}" if self.peak_node else ""),
-                 f"  preallocated: {len(self.buffers)} buffers, {mb(self.arena_bytes)}, holding "
+                 f"  planned buffers: {len(self.buffers)} buffers, {mb(self.arena_bytes)}, holding "
                  f"{sum(1 for a in self.assignment.values() if a[0] != 'value')} values "
                  f"({self.in_place} written in place)",
                  f"  allocated per run: {mb(self.allocated_per_run)} in {self.fresh_arrays} "
@@ -244,6 +288,7 @@ def _inner(node: Node):
 def plan_memory(graph: Graph) -> MemoryPlan:
     """Plan the buffers of ``graph`` (see the module docstring); returns a MemoryPlan."""
     plan = MemoryPlan(graph)
+    plan._order = list(graph.nodes)  # top-level node order, as the executor emits it
     nodes = graph.nodes
     pos, last = _liveness(graph)
     groups = _Groups()
@@ -252,6 +297,7 @@ def plan_memory(graph: Graph) -> MemoryPlan:
             for out in node.outputs:
                 for v in node.inputs:
                     groups.union(out, v)
+    _union_arenas(graph, groups)
     # every value's memory lives until the last reader of any value sharing it
     group_last: dict = {}
     for v in graph.values:
@@ -297,6 +343,23 @@ def plan_memory(graph: Graph) -> MemoryPlan:
     return plan
 
 
+def _union_arenas(graph: Graph, groups) -> None:
+    """A flat arena (passes/multi_tensor.py) and the state values of the tensors viewing it
+    share memory: one alias group."""
+    arenas = getattr(graph, "arenas", ())
+    if not arenas:
+        return
+    by_tensor = {id(v.tensor): v for v in graph.values if v.kind == "state"}
+    for arena, pairs in arenas:
+        a = by_tensor.get(id(arena))
+        if a is None:
+            continue
+        for t, _ in pairs:
+            v = by_tensor.get(id(t))
+            if v is not None:
+                groups.union(v, a)
+
+
 def _plan_node(plan, node, i, groups, group_last, pinned, members, copy_target, free,
                holding, release_at):
     holder, owner = holding
@@ -326,7 +389,9 @@ def _plan_node(plan, node, i, groups, group_last, pinned, members, copy_target, 
                 owner[b] = v
                 plan.in_place += 1
                 break
-            if leaf is target and len(members[lr]) == 1:  # new state value over the old one
+            if leaf is target and (len(members[lr]) == 1 or not any(
+                    groups.find(x) is lr for x in node.inputs if x is not leaf)):
+                # new state value over the old one; views of it (an arena's tensors) are dead
                 alias = j
                 out_text = f"out=v{leaf.id}"
                 plan.assignment[v.id] = ("value", leaf)
@@ -393,22 +458,9 @@ def _account(plan: MemoryPlan, graph: Graph, pos: dict, groups, group_last) -> N
             granted.add(v.id)
     plan.allocated_per_run = sum(e[2] for e in events)
     plan.fresh_arrays = len(events)
-    live = [0] * (n + 1)
-    for first, end, nbytes, _, _ in events:
-        for t in range(first, end + 1):
-            live[t] += nbytes
-    peak_at = max(range(n + 1), key=live.__getitem__) if n else 0
-    plan.peak_bytes = plan.arena_bytes + (live[peak_at] if n else 0)
-    if peak_at < n:
-        node = graph.nodes[peak_at]
-        made = ", ".join(v.name for v in node.outputs)
-        plan.peak_node = f"{made} = {node.name} ({node.location})"
-    else:
-        plan.peak_node = "the end of the run"
-    alive = [(e[2], e[3], e[4]) for e in events if e[0] <= peak_at <= e[1]]
-    # planned buffers: the value each holds at the peak
-    # every preallocated buffer exists at the peak: name it by the value it holds then, or
-    # (idle) by the last value it held before
+    # a buffer exists from the first node writing into it to the last read of a value it
+    # holds (the executor allocates it there and drops its name after the last write; the
+    # values it holds keep it alive until their own last reads)
     by_id = {v.id: v for v in graph.values}
     holders: dict = {}
     for vid, where in plan.assignment.items():
@@ -417,9 +469,36 @@ def _account(plan: MemoryPlan, graph: Graph, pos: dict, groups, group_last) -> N
             first = pos.get(id(v.producer), 0)
             end = min(group_last.get(groups.find(v), first), n)
             holders.setdefault(where[0], []).append((first, end, v))
+    spans: dict = {}
     for b, items in holders.items():
+        spans[b] = (min(it[0] for it in items), max(it[1] for it in items))
+    for b, at in plan.scratch_uses:
+        lo, hi = spans.get(b, (at, at))
+        spans[b] = (min(lo, at), max(hi, at))
+    live = [0] * (n + 1)
+    for first, end, nbytes, _, _ in events:
+        for t in range(first, end + 1):
+            live[t] += nbytes
+    for b, (first, end) in spans.items():
+        for t in range(first, min(end, n) + 1):
+            live[t] += plan.buffers[b][0]
+    peak_at = max(range(n + 1), key=live.__getitem__) if n else 0
+    plan.peak_bytes = live[peak_at] if n else 0
+    if peak_at < n:
+        node = graph.nodes[peak_at]
+        made = ", ".join(v.name for v in node.outputs)
+        plan.peak_node = f"{made} = {node.name} ({node.location})"
+    else:
+        plan.peak_node = "the end of the run"
+    alive = [(e[2], e[3], e[4]) for e in events if e[0] <= peak_at <= e[1]]
+    # the buffers that exist at the peak: named by the value each holds then, or (idle) by
+    # the last value it held before
+    for b, items in holders.items():
+        if not spans[b][0] <= peak_at <= spans[b][1]:
+            continue
         now = [it for it in items if it[0] <= peak_at <= it[1]]
-        before = sorted(it for it in items if it[0] <= peak_at) or sorted(items)
+        before = sorted((it for it in items if it[0] <= peak_at), key=lambda it: it[:2]) or \
+            sorted(items, key=lambda it: it[:2])
         first, end, v = now[0] if now else before[-1]
         alive.append((plan.buffers[b][0], v, v.producer, not now))
     alive = [a if len(a) == 4 else a + (False,) for a in alive]
@@ -441,6 +520,7 @@ def check_plan(plan: MemoryPlan, graph: Graph) -> list:
             for out in node.outputs:
                 for v in node.inputs:
                     groups.union(out, v)
+    _union_arenas(graph, groups)
     group_last: dict = {}
     for v in graph.values:
         r = groups.find(v)

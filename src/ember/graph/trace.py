@@ -19,9 +19,11 @@ What the tracer has to know besides ops (each hook checks ``ember.tracing.curren
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
+import weakref
 
 import numpy as np
 
@@ -75,13 +77,27 @@ def _describe(v: Value) -> str:
     return f"{what} ({v.type_str()})"
 
 
+def _strip(attr, path: str, dynamic: dict):
+    if path in dynamic:
+        return None
+    if isinstance(attr, (tuple, list)):
+        return type(attr)(_strip(a, f"{path}.{i}", dynamic) for i, a in enumerate(attr))
+    return attr
+
+
+def _forget(by_array: dict, watch: dict, key: int, _ref) -> None:
+    by_array.pop(key, None)
+    watch.pop(key, None)
+
+
 class Tracer:
     """Records one call of a function into :attr:`graph` (see the module docstring)."""
 
     def __init__(self, name: str = "fn"):
         self.graph = Graph(name)
         self.by_array: dict[int, Value] = {}  # id(ndarray) -> the value it holds now
-        self.keep: list = []  # arrays and tensors kept alive so that ids stay unique
+        self.keep: list = []  # tensors kept alive so that ids stay unique
+        self._watch: dict = {}  # id(ndarray) -> weak reference removing it from by_array
         self.states: dict[int, tuple] = {}  # id(tensor) -> (tensor, value, array at start)
         self.inputs: dict[int, int] = {}  # id(input tensor) -> input position
         self.input_tensors: list = []
@@ -105,8 +121,14 @@ class Tracer:
         return v
 
     def _bind(self, arr: np.ndarray, v: Value) -> None:
-        self.by_array[id(arr)] = v
-        self.keep.append(arr)
+        key = id(arr)
+        if key not in self._watch:
+            # forget an array when it dies (before its id can be reused): the trace must not
+            # keep every intermediate of the step alive, or tracing would need the memory of
+            # all of them at once
+            self._watch[key] = weakref.ref(arr, functools.partial(_forget, self.by_array,
+                                                                  self._watch, key))
+        self.by_array[key] = v
 
     def value_of(self, t) -> Value:
         """The value tensor ``t`` holds, registering it as state when it is new to the trace."""
@@ -170,6 +192,11 @@ class Tracer:
             for i, a in enumerate(cache):
                 if isinstance(a, np.ndarray):
                     self._side(node, a, ("cache", "cache", i))
+            node.attrs["cache"] = []  # the executor makes a fresh list per run
+        # the graph must not hold the traced call's arrays (conv's im2col columns, index
+        # arrays): the dynamic attributes keep their structure, with None where a value goes
+        for root in {k.split(".", 1)[0] for k in node.dynamic}:
+            node.attrs[root] = _strip(node.attrs[root], root, node.dynamic)
 
     def _dynamic_attr(self, node, key: str, a) -> None:
         """Attributes holding arrays the graph computes (an index tensor's array inside

@@ -7,7 +7,9 @@
 - ``fold.py``: constant folding (nodes whose inputs are all constants run at compile time);
 - ``simplify.py``: algebraic simplification (x*1, x+0, transpose of a transpose, reshape
   chains, expand to the same shape, casts to the same dtype);
-- ``fuse.py``: fusion of elementwise chains into one generated kernel.
+- ``fuse.py``: fusion of elementwise chains into one generated kernel;
+- ``multi_tensor.py``: the per-parameter optimizer updates of a step merged into kernels over
+  flat arenas (run by ``graph/function.py`` after fusion).
 
 ``optimize`` runs fold, simplify and CSE until none changes the graph, then DCE;
 ``graph/function.py`` runs fusion after it. Buffer planning lives in ``graph/memory.py``.
