@@ -71,7 +71,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--frameworks", type=_csv(FRAMEWORKS, "framework"), default=list(FRAMEWORKS))
     p.add_argument("--tasks", type=_csv(TASKS, "task"), default=list(TASKS))
     p.add_argument("--seeds", type=_positive, default=3, help="seeds 0..N-1 (default 3)")
-    p.add_argument("--epochs", type=_positive, default=6, help="CNN epochs (default 6)")
+    p.add_argument("--epochs", type=_positive, default=16, help="CNN epochs (default 16)")
     p.add_argument("--lstm-steps", type=_positive, default=40,
                    help="LSTM budget in steps (default 40)")
     p.add_argument("--eval-every", type=_positive, default=23,

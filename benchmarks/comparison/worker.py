@@ -155,7 +155,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--task", required=True, choices=TASKS)
     p.add_argument("--framework", required=True, choices=FRAMEWORKS)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=6, help="CNN epochs")
+    p.add_argument("--epochs", type=int, default=16, help="CNN epochs")
     p.add_argument("--steps", type=int, default=40, help="LSTM steps")
     p.add_argument("--eval-every", type=int, default=23, help="steps between evaluations")
     p.add_argument("--test-windows", type=int, default=256, help="LSTM held-out windows")
