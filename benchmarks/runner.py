@@ -11,7 +11,8 @@ JSON-lines file as soon as it is known, so a crash later in the run keeps what w
 The first line a run writes describes the machine (CPU, cores, NumPy's BLAS and the thread
 pools threadpoolctl sees, framework versions, load average); every line carries the run id,
 which is how the report pairs each cell with PyTorch eager *from the same run*. Import time
-and installed size per framework follow (``sizes.py``), then the report (``report.py``).
+and installed size per framework follow (``sizes.py``; with ember, also its optional
+ONNX Runtime and oneDNN pieces), then the report (``report.py``).
 
 Exit status: 0 when every cell ran or was unavailable, 1 when one failed or timed out (the
 other results are kept), 2 for bad arguments (an unknown workload or framework name).
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("runs/bench/results.jsonl")
 # The contract's modes, used when a framework's benchmark module cannot even be imported.
 DEFAULT_MODES = {
-    "ember": ("eager", "compiled"),
+    "ember": ("eager", "compiled", "onednn", "compiled_onednn", "onnxruntime"),
     "torch": ("eager", "compile"),
     "tensorflow": ("eager", "function", "function_jit"),
     "jax": ("jit",),
@@ -312,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
             if name in sizes.FRAMEWORKS:
                 print(f"measuring import time and size of {name} ...", file=sys.stderr)
                 _append(args.out, {"run_id": run_id, **sizes.measure(name)})
+        if "ember" in names:  # what each optional piece adds (ONNX Runtime, oneDNN)
+            print("measuring ember's optional pieces ...", file=sys.stderr)
+            for record in sizes.measure_options():
+                _append(args.out, {"run_id": run_id, **record})
     if not args.no_report:
         from benchmarks import report
 

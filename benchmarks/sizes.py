@@ -11,6 +11,11 @@
   of the closure because every framework here needs it; it has its own row. Optional extras
   (``extra == ...`` requirements) are not followed. For an editable install (ember from a
   source checkout), whose RECORD lists no source files, the package directory is summed.
+- **ember's optional pieces** (``measure_options``), one row each: ``ember+onnxruntime`` (the
+  ``onnxruntime`` wheel and its closure; import time of ``import onnxruntime``, which ember
+  does on first use) and ``ember+onednn`` (the system ``libdnnl2`` package: dpkg's
+  ``Installed-Size``; load time = ``import ember`` + opening the library and creating its
+  engine, minus ``import ember``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ FRAMEWORKS = {
     "numpy": ("numpy", ("numpy",)),
 }
 EXCLUDED_FROM_CLOSURE = {"numpy"}
+# libdnnl2's Debian dependencies beyond libc/libstdc++ (which every Python has)
+ONEDNN_DEB_DEPENDENCIES = ("libgomp1", "ocl-icd-libopencl1")
 
 
 def _normalize(name: str) -> str:
@@ -133,6 +140,59 @@ def import_time(module: str, repeats: int = 3, python: str | None = None) -> flo
     return max(loaded - bare, 0.0)
 
 
+def _dpkg_installed(package: str) -> tuple[str, float] | None:
+    """``(version, MiB)`` of an installed Debian package (dpkg's ``Installed-Size`` is in KiB),
+    or None when dpkg or the package is absent."""
+    try:
+        out = subprocess.run(["dpkg", "-s", package], capture_output=True, text=True,
+                             timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    fields = dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+    if out.returncode or "Installed-Size" not in fields:
+        return None
+    return fields.get("Version", "?"), int(fields["Installed-Size"]) / 1024
+
+
+def _onednn_record(repeats: int) -> dict:
+    record = {"kind": "size", "framework": "ember+onednn", "version": None}
+    probe = ("from ember.backends.onednn import _lib, is_available, unavailable_reason\n"
+             "assert is_available(), unavailable_reason()\n_lib.engine()")
+    check = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           timeout=300)
+    if check.returncode:
+        reason = (check.stderr.strip().splitlines() or ["oneDNN does not load"])[-1]
+        return {**record, "status": "unavailable", "reason": reason}
+    dpkg = _dpkg_installed("libdnnl2")
+    if dpkg is not None:
+        record["version"], size = dpkg
+        deps = {name: _dpkg_installed(name) for name in ONEDNN_DEB_DEPENDENCIES}
+        deps = {name: found[1] for name, found in deps.items() if found is not None}
+        record.update(package_mb=size, with_deps_mb=size + sum(deps.values()),
+                      dependencies=sorted(deps))
+    python = sys.executable
+    base = statistics.median(_wall_time("import ember", python) for _ in range(repeats))
+    loaded = statistics.median(_wall_time(probe, python) for _ in range(repeats))
+    return {**record, "import_s": max(loaded - base, 0.0), "status": "ok"}
+
+
+def measure_options(repeats: int = 3) -> list[dict]:
+    """Rows for ember's optional pieces (see the module docstring): ONNX Runtime and oneDNN."""
+    onnx = {"kind": "size", "framework": "ember+onnxruntime",
+            "version": version("onnxruntime")}
+    if importlib.util.find_spec("onnxruntime") is None:
+        onnx.update(status="unavailable", reason="onnxruntime is not installed")
+    else:
+        closure = dependency_closure(["onnxruntime"])
+        deps = [n for n in closure if n != "onnxruntime"]
+        package = distribution_bytes("onnxruntime")
+        onnx.update(import_s=import_time("onnxruntime", repeats),
+                    package_mb=package / 2**20,
+                    with_deps_mb=(package + sum(distribution_bytes(n) for n in deps)) / 2**20,
+                    dependencies=deps, status="ok")
+    return [onnx, _onednn_record(repeats)]
+
+
 def measure(framework: str, repeats: int = 3) -> dict:
     """Import time and installed size of ``framework``, or why they could not be measured."""
     module, _ = FRAMEWORKS[framework]
@@ -161,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"valid: {', '.join(FRAMEWORKS)}")
     for name in names:
         print(json.dumps(measure(name, args.repeats)), flush=True)
+    if "ember" in names:
+        for record in measure_options(args.repeats):
+            print(json.dumps(record), flush=True)
     return 0
 
 

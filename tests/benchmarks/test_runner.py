@@ -295,3 +295,30 @@ def test_sizes_closure_excludes_numpy_and_sums_files():
     ember_size = sizes.installed_size("ember")  # editable: the source tree is counted
     assert ember_size["package_mb"] > 0.5
     assert 0 <= sizes.import_time("json", repeats=1) < 5
+
+
+def test_default_modes_are_the_framework_modules_modes():
+    """The fallback mode lists (used when a benchmark module cannot import) match the modules,
+    so ember's optional-backend modes appear in the table even then."""
+    from benchmarks.frameworks import load
+
+    assert runner.DEFAULT_MODES["ember"] == load("ember").MODES
+    assert {"onednn", "compiled_onednn", "onnxruntime"} <= set(runner.DEFAULT_MODES["ember"])
+
+
+def test_optional_pieces_have_size_rows_or_say_why_not():
+    """ember+onnxruntime and ember+onednn rows: sizes and load time when installed (libdnnl2's
+    size from dpkg), else status unavailable with the reason."""
+    rows = {r["framework"]: r for r in sizes.measure_options(repeats=1)}
+    assert set(rows) == {"ember+onnxruntime", "ember+onednn"}
+    for row in rows.values():
+        assert row["kind"] == "size"
+        if row["status"] == "ok":
+            assert row["package_mb"] > 1 and row["with_deps_mb"] >= row["package_mb"]
+            assert 0 <= row["import_s"] < 30
+        else:
+            assert row["status"] == "unavailable" and row["reason"]
+    if rows["ember+onnxruntime"]["status"] == "ok":
+        assert "onnxruntime" not in rows["ember+onnxruntime"]["dependencies"]
+    text = "\n".join(report.sizes_table(list(rows.values())))
+    assert "| ember+onednn |" in text and "| ember+onnxruntime |" in text

@@ -7,7 +7,8 @@ Adam moments) within float32 tolerance (rtol 1e-4), and
 ``predict`` then gives the same logits (rtol 1e-4, atol 1e-5). W1/W2 use the real batch; to keep
 this file well under a minute on 2 shared cores, W3 runs at batch 4, W4 at batch 8 and W5 at
 batch 4 (``make_batch(..., batch=...)``; the layer shapes are unchanged). A framework that is not
-installed is skipped with the reason.
+installed is skipped with the reason, and so is an ember mode whose optional library (oneDNN
+for ``onednn``/``compiled_onednn``, onnxruntime for ``onnxruntime``) is absent.
 """
 import math
 
@@ -17,7 +18,8 @@ from benchmarks.frameworks import FRAMEWORKS, ModeUnavailable, load
 from benchmarks.workloads import WORKLOADS, init_weights, make_batch, param_specs
 
 TEST_BATCH = {"W1": None, "W2": None, "W3": 4, "W4": 8, "W5": 4}
-IMPLS = (("torch", "eager"), ("ember", "eager"), ("ember", "compiled"), ("numpy", "ref"))
+IMPLS = (("torch", "eager"), ("ember", "eager"), ("ember", "compiled"), ("ember", "onednn"),
+         ("ember", "compiled_onednn"), ("ember", "onnxruntime"), ("numpy", "ref"))
 _cache: dict = {}
 
 
@@ -33,7 +35,10 @@ def _run(framework: str, mode: str, workload_id: str):
     """((loss1, loss2, loss3), logits) after three steps on one batch, computed once."""
     key = (framework, mode, workload_id)
     if key not in _cache:
-        runner = _module(framework).build(workload_id, mode, init_weights(workload_id, 0), 0)
+        try:
+            runner = _module(framework).build(workload_id, mode, init_weights(workload_id, 0), 0)
+        except ModeUnavailable as error:
+            pytest.skip(f"{framework} {mode} unavailable: {error}")
         x, y = make_batch(workload_id, seed=1, batch=TEST_BATCH[workload_id])
         losses = tuple(runner.step(x, y) for _ in range(3))
         _cache[key] = (losses, np.asarray(runner.predict(x)))
@@ -121,6 +126,56 @@ def test_unavailable_modes_and_unknown_names_fail_clearly():
         make_batch("W9", 0)
     assert set(FRAMEWORKS) == {"ember", "torch", "tensorflow", "jax", "numpy"}
     assert load("numpy").MODES == ("ref",) and load("torch").MODES == ("eager", "compile")
+    assert load("ember").MODES == ("eager", "compiled", "onednn", "compiled_onednn",
+                                   "onnxruntime")
+
+
+def test_ember_modes_name_the_missing_library(monkeypatch):
+    """oneDNN and onnxruntime modes raise ModeUnavailable naming what is missing."""
+    import ember.onnx
+    from ember.backends import onednn
+
+    monkeypatch.setattr(onednn, "is_available", lambda: False)
+    monkeypatch.setattr(onednn, "unavailable_reason", lambda: "libdnnl.so.2: not found")
+    monkeypatch.setattr(ember.onnx, "is_available", lambda: False)
+    weights = init_weights("W1", 0)
+    for mode in ("onednn", "compiled_onednn"):
+        with pytest.raises(ModeUnavailable, match="oneDNN backend is unavailable: libdnnl"):
+            load("ember").build("W1", mode, weights, 0)
+    with pytest.raises(ModeUnavailable, match="onnxruntime is not installed"):
+        load("ember").build("W1", "onnxruntime", weights, 0)
+
+
+def test_ember_modes_restore_backend_and_train_mode():
+    """A oneDNN runner selects its backend only around its own calls; the onnxruntime
+    runner predicts in eval mode and leaves the model in train mode for the next step, whose
+    loss equals the compiled runner's after the same calls."""
+    import ember
+
+    ember_bench = _module("ember")
+    x, y = make_batch("W2", seed=1, batch=4)
+    before = ember.get_backend()
+    try:
+        onednn_runner = ember_bench.build("W2", "onednn", init_weights("W2", 0), 0)
+    except ModeUnavailable as error:
+        onednn_runner = None
+        reason = str(error)
+    if onednn_runner is not None:
+        onednn_runner.step(x, y)
+        onednn_runner.predict(x)
+        assert ember.get_backend() == before
+    try:
+        onnx_runner = ember_bench.build("W2", "onnxruntime", init_weights("W2", 0), 0)
+    except ModeUnavailable as error:
+        pytest.skip(f"ember onnxruntime unavailable: {error}")
+    compiled = ember_bench.build("W2", "compiled", init_weights("W2", 0), 0)
+    for runner in (onnx_runner, compiled):
+        runner.step(x, y)
+        runner.predict(x)
+    assert onnx_runner.model.training
+    np.testing.assert_allclose(onnx_runner.step(x, y), compiled.step(x, y), rtol=1e-5)
+    if onednn_runner is None:
+        pytest.skip(f"oneDNN part skipped: {reason}")
 
 
 def test_numpy_erf_matches_math_erf():

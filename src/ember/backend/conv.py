@@ -10,7 +10,9 @@ against the weight matrix gives the output. Results are returned C-contiguous NC
 ``.view`` on them works as in PyTorch.
 
 grad-weight is ``cols^T @ grad``: the forward can hand its ``cols`` over (see
-``conv2d_forward(..., keep_cols=True)``) so the backward skips a second im2col. grad-input
+``conv2d_forward(..., keep_cols=True)``) so the backward skips a second im2col. When that
+product is small but its inner dim long (few input channels), it runs as single-thread chunks
+(``_gemm_tn``). grad-input
 is ``grad @ W^T`` followed by col2im: ``kH*kW`` strided adds into a padded NHWC buffer (a loop
 over kernel positions, never over elements).
 
@@ -110,17 +112,53 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
+# A GEMM whose output is small but whose inner dim K is long (grad-weight of a conv with few
+# input channels: 9x32 outputs summed over N*H*W = 50176 rows at W2's first layer) is split by
+# OpenBLAS's threads over the output only, and the threads meet at a barrier after every K
+# block (about 200 of them here). When another process holds the second core each barrier
+# waits for a time slice: measured 2.3-2.9 s instead of 2 ms. Chunks of K small enough that
+# OpenBLAS runs each on the calling thread (M*N*K under 2**19 in its threading rule), as one
+# batched matmul plus a sum, avoid the barriers; on one thread they cost what the plain GEMM
+# does (2.2 vs 2.0 ms at W2's first layer).
+_SINGLE_THREAD_MNK = 1 << 19
+_MIN_CHUNK = 256  # shorter chunks lose more to per-GEMM overhead than the barriers cost
+
+
+def _gemm_tn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a^T @ b`` per group for ``a`` (g, K, M) and ``b`` (g, K, N): (g, M, N)."""
+    g, k, m = a.shape
+    n = b.shape[2]
+    chunk = _SINGLE_THREAD_MNK // max(m * n, 1)
+    if chunk < _MIN_CHUNK or k < 2 * chunk:
+        return _gemm(a.transpose(0, 2, 1), b)
+    parts = -(-k // chunk)
+    size = k // parts  # parts * size <= k; the few leftover rows are one more small GEMM
+    main = parts * size
+    out = np.empty((g, m, n), dtype=np.result_type(a, b))
+    for i in range(g):
+        ac = a[i, :main].reshape(parts, size, m).transpose(0, 2, 1)
+        acc = np.matmul(ac, b[i, :main].reshape(parts, size, n)).sum(axis=0)
+        if main < k:
+            acc += a[i, main:].T @ b[i, main:]
+        out[i] = acc
+    return out
+
+
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                   padding: Padding, dilation: Pair, groups: int, keep_cols: bool = False):
+                   padding: Padding, dilation: Pair, groups: int, keep_cols: bool = False,
+                   weight_version: list | None = None):
     """``(output NCHW, cols or None)``: the convolution of ``x`` with ``weight`` (+ ``bias``).
 
     With ``keep_cols`` the im2col matrix is returned too, for ``conv2d_backward_weight``
-    (oneDNN returns None: its backward needs no im2col).
+    (oneDNN returns None: its backward needs no im2col). ``weight_version`` is the version
+    counter of the weight's tensor: oneDNN then reuses its reordered copy of the weight until
+    the counter moves (NumPy ignores it).
     """
     fast = _onednn(x, weight, bias)
     if fast is not None:
         try:
-            return fast.conv2d_forward(x, weight, bias, stride, padding, dilation, groups), None
+            return fast.conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
+                                       weight_version=weight_version), None
         except OneDNNUnimplemented:
             pass
     n = x.shape[0]
@@ -141,14 +179,14 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
 
 def conv2d_backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tuple,
                           stride: Pair, padding: Padding, dilation: Pair,
-                          groups: int) -> np.ndarray:
+                          groups: int, weight_version: list | None = None) -> np.ndarray:
     """Gradient of the conv w.r.t. its input (NCHW ``input_shape``); also the forward of
-    ``conv_transpose2d``."""
+    ``conv_transpose2d``. ``weight_version``: as in ``conv2d_forward``."""
     fast = _onednn(grad, weight)
     if fast is not None:
         try:
             return fast.conv2d_backward_data(grad, weight, input_shape, stride, padding,
-                                             dilation, groups)
+                                             dilation, groups, weight_version=weight_version)
         except OneDNNUnimplemented:
             pass
     n, cin, h, w = input_shape
@@ -176,19 +214,21 @@ def conv2d_backward_input(grad: np.ndarray, weight: np.ndarray, input_shape: tup
 
 def conv2d_backward_weight(grad: np.ndarray, x: np.ndarray, weight_shape: tuple,
                            stride: Pair, padding: Padding, dilation: Pair, groups: int,
-                           cols: np.ndarray | None = None) -> np.ndarray:
+                           cols: np.ndarray | None = None, with_bias: bool = False):
     """Gradient of the conv w.r.t. its weight; ``cols`` is the forward's im2col of ``x``
-    when it was kept (saves recomputing it; oneDNN ignores it)."""
+    when it was kept (saves recomputing it; oneDNN ignores it). With ``with_bias``,
+    ``(grad_weight, grad_bias)``: oneDNN computes both in one primitive."""
     fast = _onednn(grad, x)
     if fast is not None:
         try:
             return fast.conv2d_backward_weights(grad, x, weight_shape, stride, padding,
-                                                dilation, groups)
+                                                dilation, groups, with_bias=with_bias)
         except OneDNNUnimplemented:
             pass
     cout, cg, kh, kw = weight_shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, dilation, groups)
-    dw = _gemm(cols.transpose(0, 2, 1), _grad_matrix(grad, groups))  # (g, kh*kw*cg, Cout/g)
+    dw = _gemm_tn(cols, _grad_matrix(grad, groups))  # (g, kh*kw*cg, Cout/g)
     dw = dw.reshape(groups, kh, kw, cg, cout // groups).transpose(0, 4, 3, 1, 2)
-    return np.ascontiguousarray(dw).reshape(weight_shape)
+    dw = np.ascontiguousarray(dw).reshape(weight_shape)
+    return (dw, grad.sum(axis=(0, 2, 3))) if with_bias else dw

@@ -5,7 +5,9 @@ partial derivatives of ``T``, so each one's vjp is made of the others and gradie
 order stay in this closed set:
 
 - ``conv2d(x, w[, b])``                     vjp: ``x <- backward_input(g, w)``,
-  ``w <- backward_weight(g, x)``, ``b <- sum(g, (0, 2, 3))``
+  ``w <- backward_weight(g, x)``, ``b <- sum(g, (0, 2, 3))`` (first order with both weight
+  and bias gradients: one ``conv2d_backward_weight_bias`` op, which oneDNN runs as one
+  primitive)
 - ``conv2d_backward_input(g, w)``   vjp: ``g <- conv2d(u, w)``, ``w <- backward_weight(g, u)``
 - ``conv2d_backward_weight(g, x)``  vjp: ``g <- conv2d(x, v)``, ``x <- backward_input(g, v)``
 
@@ -18,16 +20,22 @@ hands it to ``conv2d_backward_weight``, which then skips a second im2col (memory
 ``kH*kW`` times the input, lives from forward to backward; the vjp drops it after use).
 
 Attributes: ``stride``/``dilation`` ``(h, w)``, ``padding`` ``((top, bottom), (left, right))``,
-``groups``.
+``groups``; ``weight_version``: in eager mode the entry points pass the weight tensor's
+version counter, so that the oneDNN backend reuses its reordered copy of the weight until the
+tensor changes (``backends/onednn/conv.py``). While tracing they pass None: a compiled graph
+may rewrite a weight's memory (a planned buffer, an update computed in place) with the
+counter moved only at the end of the run, so compiled kernels reorder on every call.
 """
 
 from __future__ import annotations
 
+from .. import tracing as _tracing
+from ..autograd import grad_mode
 from ..backend import conv as kernels
 from ..errors import DTypeError, ShapeError, shape_str
 from ..tensor import Tensor
 from .reduce import sum as _sum
-from .registry import Op, TensorSpec, apply
+from .registry import Op, TensorSpec, apply, apply_multi
 
 # ------------------------------------------------------------------------ infer rules
 
@@ -66,7 +74,8 @@ def conv2d_output_shape(op: str, x_shape: tuple, w_shape: tuple, stride, padding
     return (n, cout, out[0], out[1])
 
 
-def _conv2d_infer(x, w, b=None, *, stride, padding, dilation, groups, cache=None):
+def _conv2d_infer(x, w, b=None, *, stride, padding, dilation, groups, cache=None,
+                  weight_version=None):
     _check_dtypes("conv2d", x, w, "weight")
     if b is not None:
         _check_dtypes("conv2d", x, b, "bias")
@@ -78,7 +87,8 @@ def _conv2d_infer(x, w, b=None, *, stride, padding, dilation, groups, cache=None
     return TensorSpec(shape, x.dtype)
 
 
-def _backward_input_infer(g, w, *, input_shape, stride, padding, dilation, groups):
+def _backward_input_infer(g, w, *, input_shape, stride, padding, dilation, groups,
+                          weight_version=None):
     _check_dtypes("conv2d_backward_input", g, w, "weight")
     expected = conv2d_output_shape("conv2d_backward_input", tuple(input_shape), tuple(w.shape),
                                    stride, padding, dilation, groups)
@@ -104,9 +114,11 @@ def _backward_weight_infer(g, x, *, weight_shape, stride, padding, dilation, gro
 # ------------------------------------------------------------------------ forwards and vjps
 
 
-def _conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups, cache=None):
+def _conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups, cache=None,
+                    weight_version=None):
     out, cols = kernels.conv2d_forward(x, w, b, stride, padding, dilation, groups,
-                                       keep_cols=cache is not None)
+                                       keep_cols=cache is not None,
+                                       weight_version=weight_version)
     if cache is not None:
         cache[:] = [cols]
     return out
@@ -123,6 +135,11 @@ def _conv2d_vjp(ctx, g):
     cache = ctx.attrs.get("cache")
     cols = cache.pop() if cache else None  # used once: the memory goes with this backward
     gx = conv2d_backward_input(g, w, tuple(x.shape), **geo) if need[0] else None
+    if len(need) == 3 and need[1] and need[2] and not grad_mode.enabled:
+        # first order: weight and bias gradients from one op (one oneDNN primitive)
+        gw, gb = apply_multi(CONV2D_BACKWARD_WEIGHT_BIAS, (g, x), weight_shape=tuple(w.shape),
+                             cols=cols, **geo)
+        return gx, gw, gb
     gw = conv2d_backward_weight(g, x, tuple(w.shape), cols=cols, **geo) if need[1] else None
     if len(need) == 3:
         return gx, gw, (_sum(g, dim=(0, 2, 3)) if need[2] else None)
@@ -151,14 +168,39 @@ def _backward_weight_forward(g, x, *, weight_shape, stride, padding, dilation, g
                                           cols)
 
 
+def _backward_weight_bias_forward(g, x, *, weight_shape, stride, padding, dilation, groups,
+                                  cols=None):
+    outs = kernels.conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation,
+                                          groups, cols, with_bias=True)
+    return outs, None
+
+
+def _backward_weight_bias_infer(g, x, *, weight_shape, stride, padding, dilation, groups,
+                                cols=None):
+    gw = _backward_weight_infer(g, x, weight_shape=weight_shape, stride=stride,
+                                padding=padding, dilation=dilation, groups=groups)
+    return gw, TensorSpec((weight_shape[0],), g.dtype)
+
+
 CONV2D = Op("conv2d", _conv2d_forward, _conv2d_vjp, _conv2d_infer, save=(0, 1))
 CONV2D_BACKWARD_INPUT = Op(
     "conv2d_backward_input",
-    lambda g, w, *, input_shape, stride, padding, dilation, groups:
-        kernels.conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups),
+    lambda g, w, *, input_shape, stride, padding, dilation, groups, weight_version=None:
+        kernels.conv2d_backward_input(g, w, input_shape, stride, padding, dilation, groups,
+                                      weight_version=weight_version),
     _backward_input_vjp, _backward_input_infer)
 CONV2D_BACKWARD_WEIGHT = Op("conv2d_backward_weight", _backward_weight_forward,
                             _backward_weight_vjp, _backward_weight_infer)
+# (grad_weight, grad_bias) of conv2d in one call: first-order backward only (no vjp; a
+# create_graph backward uses the two differentiable ops above)
+CONV2D_BACKWARD_WEIGHT_BIAS = Op("conv2d_backward_weight_bias", _backward_weight_bias_forward,
+                                 None, _backward_weight_bias_infer, differentiable=False)
+
+
+def _version_of(w: Tensor) -> list | None:
+    """``w``'s version counter for the backend's weight cache; None while tracing (see the
+    module docstring)."""
+    return w._version_box() if _tracing.current is None else None
 
 
 # ------------------------------------------------------------------------ entry points
@@ -171,14 +213,15 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, *, stride: tuple, padd
     """The ``conv2d`` primitive on a 4-D input (``cache=[]`` keeps im2col for backward)."""
     inputs = (x, w) if b is None else (x, w, b)
     return apply(CONV2D, inputs, stride=stride, padding=padding, dilation=dilation,
-                 groups=groups, cache=cache)
+                 groups=groups, cache=cache, weight_version=_version_of(w))
 
 
 def conv2d_backward_input(g: Tensor, w: Tensor, input_shape: tuple, *, stride: tuple,
                           padding: tuple, dilation: tuple, groups: int) -> Tensor:
     """Gradient of ``conv2d`` w.r.t. an input of ``input_shape`` (conv_transpose2d's forward)."""
     return apply(CONV2D_BACKWARD_INPUT, (g, w), input_shape=tuple(input_shape), stride=stride,
-                 padding=padding, dilation=dilation, groups=groups)
+                 padding=padding, dilation=dilation, groups=groups,
+                 weight_version=_version_of(w))
 
 
 def conv2d_backward_weight(g: Tensor, x: Tensor, weight_shape: tuple, *, stride: tuple,

@@ -8,9 +8,12 @@ and returned as their NCHW-shaped transpose. oneDNN 2.x is 1.8x slower on NCHW b
 transposes.
 
 Weights stay PyTorch's plain ``(C_out, C_in/groups, kH, kW)`` arrays; the primitive chooses
-its own (blocked) weight layout and a cached reorder primitive converts on every call. A
-reorder costs ~10-50 µs at the workload shapes and can never serve a stale weight (the
-backend sees bare arrays, whose in-place optimizer updates it cannot detect).
+its own (blocked) weight layout and a cached reorder primitive converts (~30-130 µs at the
+W2/W3 shapes). A caller that passes ``weight_version`` (the version counter of the weight's
+tensor: ops/conv.py does in eager mode) gets the reordered copy reused while the weight's
+memory and its counter are unchanged (``_WeightCache``); without it, every call reorders.
+Forward and backward-data choose different blocked layouts (measured at every W2/W3 shape),
+so each keeps its own copy.
 
 Geometry arguments are ember's: ``stride``/``dilation`` ``(h, w)``, ``padding``
 ``((top, bottom), (left, right))`` (asymmetric allowed), ``groups``. A case oneDNN cannot run
@@ -18,6 +21,9 @@ raises ``OneDNNUnimplemented`` and the caller falls back to NumPy.
 """
 
 from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
 
 import numpy as np
 
@@ -100,24 +106,85 @@ def _geometry(x_shape, w_shape, with_bias, stride, padding, dilation, groups) ->
                                               dilation, groups))
 
 
-def _weights_in(plan: _Plan, weight: np.ndarray) -> np.ndarray:
-    """The weight in the primitive's layout (a fresh reorder on every call, see module doc)."""
+class _WeightCache:
+    """Reordered weights, reused while the plain weight cannot have changed.
+
+    An entry is keyed by the target layout and the plain weight's memory: the array that owns
+    it (its ``id``, checked through a weak reference, so a recycled id never matches), the
+    data address, shape and strides (a view such as Conv1d's unsqueezed weight finds its
+    entry again). It is valid while the weight's version counter is the same list with the
+    same count: every in-place op on the tensor or its views bumps it, a compiled step's
+    write-back bumps it, and ``t.data = new`` brings other memory. Writes that bypass the
+    counter (through ``t.numpy()``, or in place through the separately counted ``t.data``
+    alias, as with PyTorch's ``.data``) are not seen; callers only pass a counter in eager
+    mode, where the tensor is the one the user holds. Entries die with their weight."""
+
+    def __init__(self, capacity: int = 512):
+        self.capacity, self.hits, self.reorders = capacity, 0, 0
+        self._items: OrderedDict = OrderedDict()
+
+    def _drop(self, key) -> None:
+        self._items.pop(key, None)
+
+    def get(self, plan: _Plan, weight: np.ndarray, version: list) -> np.ndarray:
+        owner = weight
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        key = (plan.weight_md.key, id(owner), weight.__array_interface__["data"][0],
+               weight.shape, weight.strides)
+        with _lib._LOCK:
+            entry = self._items.get(key)
+            if (entry is not None and entry[0]() is owner and entry[1] is version
+                    and entry[2] == version[0]):
+                self._items.move_to_end(key)
+                self.hits += 1
+                return entry[3]
+            buf = entry[3] if entry is not None and entry[0]() is owner else None
+            if buf is None:
+                buf = np.empty(plan.weight_md.nbytes // 4, dtype=np.float32)
+            plan.reorder.execute({_lib.ARG_FROM: weight, _lib.ARG_TO: buf})
+            self.reorders += 1
+            ref = weakref.ref(owner, lambda _, key=key: self._drop(key))
+            self._items[key] = (ref, version, version[0], buf)
+            self._items.move_to_end(key)
+            if len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+            return buf
+
+    def stats(self) -> dict:
+        return {"entries": len(self._items), "hits": self.hits, "reorders": self.reorders}
+
+    def clear(self) -> None:
+        with _lib._LOCK:
+            self._items.clear()
+
+
+WEIGHTS = _WeightCache()
+
+
+def _weights_in(plan: _Plan, weight: np.ndarray, version: list | None = None) -> np.ndarray:
+    """The weight in the primitive's layout: the cached copy when ``version`` (the weight
+    tensor's version counter) says it is current, else a fresh reorder."""
     w = np.ascontiguousarray(weight)
     if plan.same:
         return w
+    if version is not None and w is weight:
+        return WEIGHTS.get(plan, w, version)
     buf = np.empty(plan.weight_md.nbytes // 4, dtype=np.float32)
     plan.reorder.execute({_lib.ARG_FROM: w, _lib.ARG_TO: buf})
     return buf
 
 
-def conv2d_forward(x, weight, bias, stride, padding, dilation, groups) -> np.ndarray:
-    """The convolution (NCHW-shaped result, NHWC in memory)."""
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
+                   weight_version: list | None = None) -> np.ndarray:
+    """The convolution (NCHW-shaped result, NHWC in memory); ``weight_version``: see
+    ``_WeightCache``."""
     g = _geometry(x.shape, weight.shape, bias is not None, stride, padding, dilation, groups)
     plan = _lib.cached(("conv2d_forward_plan",) + g.key,
                        lambda: _Plan(_forward_prim(g), _lib.ARG_WEIGHTS, g.w_plain, False))
     n, cout, ho, wo = g.out_shape
     out = np.empty((n, ho, wo, cout), dtype=np.float32)
-    args = {_lib.ARG_SRC: nhwc(x), _lib.ARG_WEIGHTS: _weights_in(plan, weight),
+    args = {_lib.ARG_SRC: nhwc(x), _lib.ARG_WEIGHTS: _weights_in(plan, weight, weight_version),
             _lib.ARG_DST: out}
     if bias is not None:
         args[_lib.ARG_BIAS] = np.ascontiguousarray(bias)
@@ -126,8 +193,9 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups) -> np.nda
 
 
 def conv2d_backward_data(grad, weight, input_shape, stride, padding, dilation,
-                         groups) -> np.ndarray:
-    """Gradient w.r.t. the input (NCHW-shaped, NHWC in memory)."""
+                         groups, weight_version: list | None = None) -> np.ndarray:
+    """Gradient w.r.t. the input (NCHW-shaped, NHWC in memory); ``weight_version``: see
+    ``_WeightCache``."""
     g = _geometry(input_shape, weight.shape, False, stride, padding, dilation, groups)
 
     def build():
@@ -141,7 +209,8 @@ def conv2d_backward_data(grad, weight, input_shape, stride, padding, dilation,
     plan = _lib.cached(("conv2d_backward_data",) + g.key, build)
     n, c, h, w = g.x_shape
     out = np.empty((n, h, w, c), dtype=np.float32)
-    plan.prim.execute({_lib.ARG_DIFF_DST: nhwc(grad), _lib.ARG_WEIGHTS: _weights_in(plan, weight),
+    plan.prim.execute({_lib.ARG_DIFF_DST: nhwc(grad),
+                       _lib.ARG_WEIGHTS: _weights_in(plan, weight, weight_version),
                        _lib.ARG_DIFF_SRC: out})
     return out.transpose(0, 3, 1, 2)
 
