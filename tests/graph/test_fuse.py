@@ -198,3 +198,22 @@ def test_final_step_never_overwrites_an_input_it_still_reads():
     x2 = ember.tensor(x.detach().numpy(), requires_grad=True)
     np.testing.assert_array_equal(f(x, g).numpy(), step(x2, g).numpy())
     assert any(n.name.startswith("fused{") and "where" in n.name for n in f.graph.nodes)
+
+
+def test_channels_last_results_keep_their_layout():
+    """A 4-D result that was channels-last when traced (the oneDNN backend's conv outputs)
+    is allocated channels-last by the fused kernel too, so a following convolution needs no
+    layout copy; the values are the eager ones."""
+    nhwc = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype(np.float32)
+    x = ember.tensor(nhwc).permute(0, 3, 1, 2)  # logical NCHW, NHWC in memory
+
+    def f(a):
+        return (a * 2.0).relu() - 1.0
+
+    compiled = ember.compile(f)
+    compiled(x)
+    out = compiled(x)
+    expected = f(x)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    assert out.numpy().strides == expected.numpy().strides
+    assert out.numpy().strides[1] == 4  # channels are adjacent in memory

@@ -30,7 +30,7 @@ class Value:
     """One array-valued result in the graph (shape and dtype known at trace time)."""
 
     __slots__ = ("id", "shape", "dtype", "kind", "producer", "index", "tensor", "array",
-                 "users", "__weakref__")
+                 "users", "layout", "__weakref__")
 
     def __init__(self, vid: int, shape: tuple, dtype, kind: str, *, producer=None, index=0,
                  tensor=None, array=None):
@@ -44,6 +44,9 @@ class Value:
         self.tensor = tensor
         self.array = array
         self.users: list = []  # nodes reading this value (filled by Graph.link)
+        # "channels_last": a 4-D NCHW value stored NHWC in memory when traced (the oneDNN
+        # backend's conv/pool outputs); a planned buffer for it keeps that layout
+        self.layout = None
 
     @property
     def name(self) -> str:

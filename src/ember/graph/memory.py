@@ -136,12 +136,11 @@ class MemoryPlan:
         self.scratch_uses: list = []  # (buffer, node position) of fused kernels' scratch
         self.skipped_writebacks: set = set()  # value ids written straight into their target
         self._node_args: dict = {}  # node id -> (kernel, out argument text)
-        self._views: dict = {}  # (buffer, shape) -> name
-        self._arena = None
+        self._views: dict = {}  # (buffer, shape, layout) -> name
 
     # ------------------------------------------------------------------ executor hooks
-    def _buffer_name(self, buffer: int, shape: tuple) -> str:
-        key = (buffer, shape)
+    def _buffer_name(self, buffer: int, shape: tuple, layout=None) -> str:
+        key = (buffer, shape, layout)
         if key not in self._views:
             self._views[key] = f"b{buffer}_{len(self._views)}"
         return self._views[key]
@@ -180,10 +179,15 @@ class MemoryPlan:
             self._before.setdefault(i, []).append(
                 f"B{buffer} = _np.empty({nbytes // dt.itemsize}, {dt.name!r})")
         for name, i in sorted(view_first.items(), key=lambda kv: kv[1]):
-            buffer, shape = name_of[name]
-            self._before.setdefault(i, []).append(f"{name} = B{buffer}.reshape({shape!r})")
+            buffer, shape, layout = name_of[name]
+            if layout == "channels_last":  # NCHW indexing over NHWC memory, as traced
+                n, c, h, w = shape
+                view = f"B{buffer}.reshape({(n, h, w, c)!r}).transpose(0, 3, 1, 2)"
+            else:
+                view = f"B{buffer}.reshape({shape!r})"
+            self._before.setdefault(i, []).append(f"{name} = {view}")
         for buffer, i in last.items():
-            views = [n for n, (b, _) in name_of.items() if b == buffer and n in view_first]
+            views = [n for n, (b, _, _) in name_of.items() if b == buffer and n in view_first]
             self._after.setdefault(i, []).append("del " + ", ".join([f"B{buffer}"] + views))
 
     def allocate_before(self, index: int) -> list:
@@ -196,11 +200,6 @@ class MemoryPlan:
         self._lazy_lines()
         return self._after.get(index, [])
 
-    def _arena_views(self) -> tuple:
-        # made anew on every run and dropped when it returns, as eager's arrays are: a
-        # compiled step then holds no more memory between calls than an eager one
-        flat = [np.empty(n // dt.itemsize, dt) for n, dt in self.buffers]
-        return tuple(flat[b].reshape(shape) for b, shape in self._views)
 
     def out_argument(self, node: Node) -> str | None:
         """The ``out=`` (and ``scratch=``) argument text of ``node``'s call, or None."""
@@ -411,7 +410,7 @@ def _plan_node(plan, node, i, groups, group_last, pinned, members, copy_target, 
         b = holder[v.id]
         assert plan.buffers[b] == key, (v, plan.buffers[b])
         plan.assignment[v.id] = (b, v.shape)
-        out_text = f"out={plan._buffer_name(b, v.shape)}"
+        out_text = f"out={plan._buffer_name(b, v.shape, v.layout)}"
     release_at.setdefault(max(group_last.get(r, i), i), []).append(v)
     if isinstance(op, FusedOp):
         kernel, scratch = op.build(alias)

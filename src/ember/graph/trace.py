@@ -181,6 +181,9 @@ class Tracer:
         for i, t in enumerate(outputs):
             arr = t._data
             v = self.graph.new_value(arr.shape, arr.dtype, "node", producer=node, index=i)
+            if (arr.ndim == 4 and arr.strides[1] == arr.itemsize and arr.shape[1] > 1
+                    and not arr.flags.c_contiguous):
+                v.layout = "channels_last"
             node.outputs.append(v)
             self._bind(arr, v)
         if workspace is not None:

@@ -144,6 +144,16 @@ def rule_for(node: Node) -> _Rule | None:
     return rule
 
 
+def _empty_source(value, ns) -> str:
+    """Source allocating ``value``'s array in the memory layout it had when traced: a
+    channels-last result (after the oneDNN backend's convolutions) stays channels-last, so
+    the next convolution needs no layout copy."""
+    if getattr(value, "layout", None) == "channels_last":
+        n, c, h, w = value.shape
+        return f"_np.empty({(n, h, w, c)!r}, {ns.add(value.dtype)}).transpose(0, 3, 1, 2)"
+    return f"_np.empty({value.shape!r}, {ns.add(value.dtype)})"
+
+
 class _Names:
     """The globals of a generated kernel: objects get short names."""
 
@@ -288,7 +298,7 @@ class FusedOp:
         params = ", ".join(f"a{i}" for i in range(len(self.leaves)))
         lines = [f"def kernel({params}{', ' if params else ''}out=None, scratch=None):",
                  "    if out is None:",
-                 f"        out = _np.empty({out.shape!r}, {ns.add(out.dtype)})"]
+                 f"        out = {_empty_source(out, ns)}"]
         if scratch:
             names = ", ".join(f"s{i}" for i in range(len(scratch))) + ","
             lines.append("    if scratch is None:")
