@@ -290,18 +290,7 @@ def plan_memory(graph: Graph) -> MemoryPlan:
     plan._order = list(graph.nodes)  # top-level node order, as the executor emits it
     nodes = graph.nodes
     pos, last = _liveness(graph)
-    groups = _Groups()
-    for node in nodes:
-        if not _fresh(node):
-            for out in node.outputs:
-                for v in node.inputs:
-                    groups.union(out, v)
-    _union_arenas(graph, groups)
-    # every value's memory lives until the last reader of any value sharing it
-    group_last: dict = {}
-    for v in graph.values:
-        r = groups.find(v)
-        group_last[r] = max(group_last.get(r, -1), last.get(v.id, -1))
+    groups, group_last = _alias_groups(graph, last)
     pinned = set()  # groups the user keeps: never in a reused buffer
     for v in graph.outputs:
         if v is not None:
@@ -340,6 +329,24 @@ def plan_memory(graph: Graph) -> MemoryPlan:
     plan.arena_bytes = sum(n for n, _ in plan.buffers)
     _account(plan, graph, pos, groups, group_last)
     return plan
+
+
+def _alias_groups(graph: Graph, last: dict) -> tuple:
+    """Values that may share memory (a view and its base, a flat optimizer array and the
+    tensors viewing it) as union-find groups, and each group's last reader: a value's memory
+    lives until the last reader of any value sharing it."""
+    groups = _Groups()
+    for node in graph.nodes:
+        if not _fresh(node):
+            for out in node.outputs:
+                for v in node.inputs:
+                    groups.union(out, v)
+    _union_arenas(graph, groups)
+    group_last: dict = {}
+    for v in graph.values:
+        r = groups.find(v)
+        group_last[r] = max(group_last.get(r, -1), last.get(v.id, -1))
+    return groups, group_last
 
 
 def _union_arenas(graph: Graph, groups) -> None:
@@ -513,17 +520,7 @@ def check_plan(plan: MemoryPlan, graph: Graph) -> list:
     """Problems with ``plan``: two values alive at once in one buffer, a planned graph
     output, a buffer too small. Returns a list of messages (empty: the plan is sound)."""
     pos, last = _liveness(graph)
-    groups = _Groups()
-    for node in graph.nodes:
-        if not _fresh(node):
-            for out in node.outputs:
-                for v in node.inputs:
-                    groups.union(out, v)
-    _union_arenas(graph, groups)
-    group_last: dict = {}
-    for v in graph.values:
-        r = groups.find(v)
-        group_last[r] = max(group_last.get(r, -1), last.get(v.id, -1))
+    groups, group_last = _alias_groups(graph, last)
     by_id = {v.id: v for v in graph.values}
     problems = []
     kept = {v.id for v in graph.outputs if v is not None}
