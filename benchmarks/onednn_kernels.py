@@ -27,17 +27,13 @@ from ember.backends.onednn import pool as DP
 
 from ._machine import load_average
 from ._timing import loop_runner, measure_interleaved
+from .conv_kernels import CONVS, POOLS  # the W2/W3 layer shapes, measured the same way
 
 try:
     import torch
 except ImportError:
     torch = None
 
-CONVS = [("W2c1", 64, 1, 28, 28, 32), ("W2c2", 64, 32, 14, 14, 64),
-         ("W3c1", 32, 3, 32, 32, 64), ("W3c2", 32, 64, 32, 32, 64),
-         ("W3c3", 32, 64, 16, 16, 128), ("W3c4", 32, 128, 16, 16, 128)]
-POOLS = [("W2p1", 64, 32, 28, 28), ("W2p2", 64, 64, 14, 14),
-         ("W3p1", 32, 64, 32, 32), ("W3p2", 32, 128, 16, 16)]
 PAD, ONE = ((1, 1), (1, 1)), (1, 1)
 
 

@@ -103,12 +103,11 @@ def _blocks(n: int):
     return block, range(0, n, block)
 
 
-def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact GELU ``x * (1 + erf(x / sqrt(2))) / 2`` of a float32/float64 array, blocked like
-    :func:`erf` (one output array, no full-size temporaries)."""
-    shape, flat = x.shape, np.ascontiguousarray(x).reshape(-1)
+def _erf_of_scaled(flat: np.ndarray, out: np.ndarray):
+    """Walk ``flat`` in blocks, leaving ``erf(x / sqrt(2))`` in each block of ``out``; yields
+    ``(start, x block, out block, x / sqrt(2) block, a free scratch block)`` for the caller
+    to finish the block in place (the GELU forward and backward share this)."""
     work = flat.dtype
-    out = np.empty(flat.size, work)
     block, starts = _blocks(flat.size)
     a, u, s = (np.empty(block, work) for _ in range(3))
     short = work == np.float32
@@ -118,6 +117,15 @@ def gelu(x: np.ndarray) -> np.ndarray:
         o = out[start:start + m]
         sm = np.multiply(xs, _INV_SQRT_2, out=s[:m])
         _erf_block(sm, o, a[:m], u[:m], short)
+        yield start, xs, o, sm, u[:m]
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU ``x * (1 + erf(x / sqrt(2))) / 2`` of a float32/float64 array, blocked like
+    :func:`erf` (one output array, no full-size temporaries)."""
+    shape, flat = x.shape, np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.size, flat.dtype)
+    for _, xs, o, _, _ in _erf_of_scaled(flat, out):
         o += 1.0
         o *= xs
         o *= 0.5
@@ -129,24 +137,15 @@ def gelu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     same-shape float arrays, blocked like :func:`erf`."""
     shape = x.shape
     flat, gf = np.ascontiguousarray(x).reshape(-1), np.ascontiguousarray(g).reshape(-1)
-    work = flat.dtype
-    out = np.empty(flat.size, work)
-    block, starts = _blocks(flat.size)
-    a, u, s = (np.empty(block, work) for _ in range(3))
-    short = work == np.float32
-    for start in starts:
-        xs = flat[start:start + block]
-        m = xs.size
-        o = out[start:start + m]
-        sm = np.multiply(xs, _INV_SQRT_2, out=s[:m])
-        _erf_block(sm, o, a[:m], u[:m], short)
+    out = np.empty(flat.size, flat.dtype)
+    for start, xs, o, sm, scratch in _erf_of_scaled(flat, out):
         o += 1.0
         o *= 0.5  # cdf
-        pdf = np.multiply(sm, sm, out=u[:m])  # x^2 / 2
+        pdf = np.multiply(sm, sm, out=scratch)  # x^2 / 2
         np.negative(pdf, out=pdf)
         np.exp(pdf, out=pdf)
         pdf *= xs
         pdf *= _INV_SQRT_2PI
         o += pdf
-        o *= gf[start:start + m]
+        o *= gf[start:start + xs.size]
     return out.reshape(shape)

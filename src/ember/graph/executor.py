@@ -21,7 +21,7 @@ import linecache
 import numpy as np
 
 from ..errors import EmberError, GraphError
-from .ir import Graph, Node, Value
+from .ir import Graph, Node, Value, walk_branches
 
 _counter = itertools.count()
 
@@ -138,20 +138,15 @@ class Executor:
             reads = list(node.all_inputs())
             if node.branches is not None:
                 reads.append(node.branches[0])
-                for branch in node.branches[1:3]:
-                    for inner in branch:
-                        reads += inner.all_inputs()
+                for inner in walk_branches(node):
+                    reads += inner.all_inputs()
                 reads += node.branches[3] + node.branches[4]
             for v in reads:
                 where[id(v)] = (i, v)
             for v in list(node.outputs) + [v for v, _ in node.sides]:
                 where.setdefault(id(v), (i, v))  # produced and never read: dropped at once
-        inner_made = set()
-        for node in g.nodes:
-            if node.branches is not None:
-                for branch in node.branches[1:3]:
-                    for inner in branch:
-                        inner_made.update(id(v) for v in inner.outputs)
+        inner_made = {id(v) for node in g.nodes if node.branches is not None
+                      for inner in walk_branches(node) for v in inner.outputs}
         for key, (i, v) in where.items():
             if key in keep or v.kind not in ("node", "side") or key in inner_made:
                 continue

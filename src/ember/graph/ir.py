@@ -149,7 +149,7 @@ class Graph:
         for node in self.nodes:
             yield node
             if node.branches is not None:
-                yield from _walk_branches(node)
+                yield from walk_branches(node)
 
     def live_values(self) -> list[Value]:
         """Values the program reads or returns: the graph outputs and write-back sources."""
@@ -179,12 +179,13 @@ class Graph:
         return f"<ember Graph {self.name}: {len(self.nodes)} nodes>"
 
 
-def _walk_branches(node: Node):
+def walk_branches(node: Node):
+    """Every node inside ``node``'s ``ember.cond`` branches, nested ones included."""
     for branch in node.branches[1:3]:
         for inner in branch:
             yield inner
             if inner.branches is not None:
-                yield from _walk_branches(inner)
+                yield from walk_branches(inner)
 
 
 def _attr_str(node: Node) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops.einsum import blas_layout
-from .ir import Graph, Node, Value
+from .ir import Graph, Node, Value, walk_branches
 from .passes import rewrite as _rewrite
 from .passes.fuse import FusedOp
 
@@ -253,7 +253,7 @@ def _liveness(graph: Graph):
     for i, node in enumerate(graph.nodes):
         pos[id(node)] = i
         if node.branches is not None:
-            for inner in _inner(node):
+            for inner in walk_branches(node):
                 owner[id(inner)] = node
     last: dict = {}
 
@@ -268,20 +268,12 @@ def _liveness(graph: Graph):
             use(node.branches[0], i)
             for v in node.branches[3] + node.branches[4]:
                 use(v, i)
-            for inner in _inner(node):
+            for inner in walk_branches(node):
                 for v in inner.all_inputs():
                     use(v, i)
     for v in graph.live_values():
         last[v.id] = _END
     return pos, last
-
-
-def _inner(node: Node):
-    for branch in node.branches[1:3]:
-        for inner in branch:
-            yield inner
-            if inner.branches is not None:
-                yield from _inner(inner)
 
 
 def plan_memory(graph: Graph) -> MemoryPlan:
