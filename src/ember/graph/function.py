@@ -14,9 +14,12 @@ function a warning says so, once, with the last reason.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import logging
 import os
+import sys
+import time
 import warnings
 
 from .. import tracing
@@ -306,8 +309,6 @@ class CompiledFunction:
                     "Each retrace costs a trace and a compile: pass changing Python numbers "
                     "as 0-d tensors, and keep input shapes fixed (pad the last batch or drop "
                     "it).", stacklevel=3)
-        import time
-
         start = time.perf_counter()
         tracer = Tracer(self.name)
         for t in tensors:
@@ -344,8 +345,6 @@ class CompiledFunction:
         return self._finish_trace(entry, graph, out_spec, start, hkey, result)
 
     def _finish_trace(self, entry, graph, out_spec, start, hkey, result):
-        import time
-
         entry.out_spec = out_spec
         checks = []
         for v in graph.values:
@@ -442,16 +441,12 @@ class _SideEffectWatch:
         self.previous = None
 
     def __enter__(self):
-        import sys
-
         self.previous = sys.getprofile()
         if self.previous is None:  # never replace a profiler or debugger the user runs
             sys.setprofile(self._event)
         return self
 
     def __exit__(self, *exc):
-        import sys
-
         if self.previous is None:
             sys.setprofile(None)
 
@@ -459,7 +454,7 @@ class _SideEffectWatch:
         if event != "c_call":
             return
         name = getattr(arg, "__name__", "")
-        if name == "print" and getattr(arg, "__self__", None) is __import__("builtins"):
+        if name == "print" and getattr(arg, "__self__", None) is builtins:
             what = "print()"
         elif name in self._MUTATORS and id(getattr(arg, "__self__", None)) in self.containers:
             what = f"{type(arg.__self__).__name__}.{name}() on a container from outside"
